@@ -1,0 +1,63 @@
+"""The `commerce-gateway` console script: one subcommand per part of the system."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Protocol, cast
+
+
+class SubcommandModule(Protocol):
+    """What a module behind a subcommand provides."""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Declares the subcommand's flags on its parser."""
+
+    def main(self, args: argparse.Namespace) -> int:
+        """Runs the subcommand and returns the process exit code."""
+
+
+# name -> (module implementing it, one-line help). Modules are imported only when used.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("service.embedded", "Start core and bridge together (the embedded default)."),
+    "core": ("service.main", "Start the core gRPC service."),
+    "bridge": ("bridge.cli", "Start the HTTP bridge that platforms post webhooks to."),
+    "send": ("bridge.send", "Sign a sample or given payload as a platform would and post it."),
+    "tail": ("commercegateway.tail", "Subscribe to the core and print items as they arrive."),
+    "quarantine": ("bridge.quarantine_cli", "List, show and re-drive quarantined deliveries."),
+}
+
+
+def _load(name: str) -> SubcommandModule:
+    return cast(SubcommandModule, importlib.import_module(SUBCOMMANDS[name][0]))
+
+
+def build_parser(selected: str | None) -> argparse.ArgumentParser:
+    """Builds the top-level parser; only the selected subcommand's module is imported."""
+    parser = argparse.ArgumentParser(
+        prog="commerce-gateway",
+        description="Verified commerce webhooks, canonical events, streamed to LLM gateways.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (_, help_text) in SUBCOMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        if name == selected:
+            _load(name).add_arguments(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parses the command line and runs the chosen subcommand."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    selected = next((a for a in args_list if a in SUBCOMMANDS), None)
+    args = build_parser(selected).parse_args(args_list)
+    try:
+        return _load(args.command).main(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
