@@ -1,0 +1,175 @@
+"""Better Data Cloud: Standard Webhooks v1 verification, body models and translation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from commercegateway.v1 import events_pb2
+
+from bridge.platforms import betterdata_schema as schema
+from bridge.platforms.common import (
+    PayloadRejected,
+    WebhookRejected,
+    any_digest_matches,
+    as_utc,
+    decode_base64,
+    encode_text,
+    require_header,
+)
+from bridge.platforms.delivery import (
+    Envelope,
+    Translation,
+    make_event,
+    timestamp,
+    translating,
+    validate_json,
+)
+from bridge.platforms.money import money_from_minor
+
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
+SECRET_PREFIX = "whsec_"
+_SECONDS = re.compile(r"[0-9]{1,15}", re.ASCII)
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key of a secret: base64-decoded after an optional `whsec_` prefix.
+
+    A secret that is not valid base64 (e.g. a shared WEBHOOK_SECRET) is used as UTF-8 bytes.
+    """
+    text = secret.strip()
+    encoded = text.removeprefix(SECRET_PREFIX)
+    return decode_base64(encoded) or encode_text(text)
+
+
+def signed_content(webhook_id: str, seconds: str, body: bytes) -> bytes:
+    """The bytes Standard Webhooks signs: "{id}.{timestamp}.{body}"."""
+    return encode_text(f"{webhook_id}.{seconds}.") + body
+
+
+def _signatures(value: str) -> list[bytes]:
+    """The decoded `v1,<base64>` entries of a webhook-signature header; others are ignored."""
+    digests = []
+    for entry in value.split():
+        version, _, encoded = entry.partition(",")
+        digest = decode_base64(encoded) if version == "v1" else None
+        if digest is not None and len(digest) == 32:
+            digests.append(digest)
+    return digests
+
+
+def verify(
+    body: bytes,
+    headers: Mapping[Any, Any],
+    secrets: Sequence[str],
+    *,
+    now: datetime | None = None,
+    tolerance: timedelta = timedelta(minutes=5),
+) -> None:
+    """Checks a Standard Webhooks v1 signature and that its timestamp is within `tolerance`."""
+    keys = [secret_key(secret) for secret in secrets if secret.strip()]
+    if not keys:
+        raise WebhookRejected("no_secret_configured")
+    webhook_id = require_header(headers, ID_HEADER)
+    seconds = require_header(headers, TIMESTAMP_HEADER)
+    signature = require_header(headers, SIGNATURE_HEADER)
+    if not _SECONDS.fullmatch(seconds):
+        raise WebhookRejected("malformed_timestamp", "webhook-timestamp is not Unix seconds")
+    if not body:
+        raise WebhookRejected("empty_body")
+    digests = _signatures(signature)
+    if not digests:
+        raise WebhookRejected("malformed_signature", "webhook-signature has no v1 signature")
+    if not any_digest_matches(keys, signed_content(webhook_id, seconds, body), digests):
+        raise WebhookRejected("bad_signature", "no v1 signature matches a configured secret")
+    age = int(as_utc(now).timestamp()) - int(seconds)
+    if age > tolerance.total_seconds():
+        raise WebhookRejected("stale_timestamp", "webhook-timestamp is older than the tolerance")
+    if -age > tolerance.total_seconds():
+        raise WebhookRejected("future_timestamp", "webhook-timestamp is too far in the future")
+
+
+def _inventory(envelope: Envelope, body: bytes, occur: datetime) -> list[events_pb2.Event]:
+    data = validate_json(schema.InventoryUpdated, body).data
+    payload = events_pb2.InventoryUpdated(
+        inventory_item_id=data.variant_id or data.product_id,
+        location_id=data.location_id or "",
+        available=data.available,
+        update_time=timestamp(occur),
+        product_id=data.product_id,
+        variant_id=data.variant_id or "",
+        sku=data.sku or "",
+    )
+    return [make_event(envelope, "inventory_updated", payload, occur_time=occur)]
+
+
+def _order(envelope: Envelope, body: bytes, occur: datetime) -> list[events_pb2.Event]:
+    data = validate_json(schema.OrderCreated, body).data
+    payload = events_pb2.OrderCreated(
+        order_id=data.order_id,
+        state=events_pb2.ORDER_STATE_COMPLETED,
+        total=translating("data.currency", money_from_minor, data.total_minor, data.currency),
+        session_id=data.session_id or "",
+        update_time=timestamp(occur),
+    )
+    return [make_event(envelope, "order_created", payload, occur_time=occur)]
+
+
+def _product(envelope: Envelope, body: bytes, occur: datetime) -> list[events_pb2.Event]:
+    data = validate_json(schema.ProductUpdated, body).data
+    if data.deleted:
+        deleted = events_pb2.ProductDeleted(product_id=data.product_id)
+        return [make_event(envelope, "product_deleted", deleted, occur_time=occur)]
+    payload = events_pb2.ProductUpdated(
+        product_id=data.product_id, title=data.title or "", update_time=timestamp(occur)
+    )
+    return [make_event(envelope, "product_updated", payload, occur_time=occur)]
+
+
+def _checkout(envelope: Envelope, body: bytes, occur: datetime) -> list[events_pb2.Event]:
+    data = validate_json(schema.CheckoutCompleted, body).data
+    payload = events_pb2.CheckoutCompleted(session_id=data.session_id, order_id=data.order_id)
+    if data.total_minor is not None and data.currency is not None:
+        money = translating("data.currency", money_from_minor, data.total_minor, data.currency)
+        payload.total.CopyFrom(money)
+    return [make_event(envelope, "checkout_completed", payload, occur_time=occur)]
+
+
+_Handler = Callable[[Envelope, bytes, datetime], list[events_pb2.Event]]
+HANDLERS: dict[str, _Handler] = {
+    "inventory.updated": _inventory,
+    "order.created": _order,
+    "product.updated": _product,
+    "checkout.completed": _checkout,
+}
+HANDLED_TOPICS: tuple[str, ...] = tuple(HANDLERS)
+
+
+def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Translation:
+    """Reads an authentic Better Data delivery into canonical events, routing on `type`."""
+    head = validate_json(schema.Envelope, body)
+    envelope = Envelope(
+        platform="betterdata",
+        topic=head.type,
+        delivery_id=require_header(headers, ID_HEADER),
+        shop=head.shop_id or "",
+        received_at=received_at,
+    )
+    handler = HANDLERS.get(head.type)
+    if handler is None:
+        return Translation(envelope, (), handled=False, payload_time=None)
+    occur = validate_json(schema.Stamped, body).timestamp
+    events = translating("body", handler, envelope, body, occur)
+    return Translation(envelope, tuple(events), handled=True, payload_time=occur)
+
+
+def shop_of(body: bytes) -> str | None:
+    """The shop_id of an authentic body, or None when it has none."""
+    try:
+        return validate_json(schema.Envelope, body).shop_id
+    except PayloadRejected:
+        return None

@@ -1,0 +1,118 @@
+"""Building canonical events from a validated delivery: envelope, ids, times, validation errors."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from commercegateway.v1 import events_pb2
+from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
+from pydantic import BaseModel, ValidationError
+
+from bridge.platforms.common import PayloadRejected, PlatformName, as_utc
+from bridge.platforms.money import MoneyError
+
+_PLATFORM_ENUM: dict[PlatformName, events_pb2.Platform.ValueType] = {
+    "shopify": events_pb2.PLATFORM_SHOPIFY,
+    "square": events_pb2.PLATFORM_SQUARE,
+    "betterdata": events_pb2.PLATFORM_BETTERDATA,
+}
+ModelT = TypeVar("ModelT", bound=BaseModel)
+ResultT = TypeVar("ResultT")
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What every event of one delivery shares."""
+
+    platform: PlatformName
+    topic: str
+    delivery_id: str
+    shop: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A platform module's reading of one delivery.
+
+    `payload_time` is the platform's own time of the payload, used for the replay window when
+    no header carried the time; None when the payload has none.
+    """
+
+    envelope: Envelope
+    events: tuple[events_pb2.Event, ...]
+    handled: bool
+    payload_time: datetime | None
+
+
+def event_id(platform: PlatformName, source_event_id: str) -> str:
+    """The deterministic canonical event id: uuid5(NAMESPACE_URL, "platform:source_event_id")."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{platform}:{source_event_id}"))
+
+
+def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
+    """A protobuf Timestamp of `moment` (naive means UTC)."""
+    result = timestamp_pb2.Timestamp()
+    result.FromDatetime(as_utc(moment))
+    return result
+
+
+def make_event(
+    envelope: Envelope,
+    payload_field: str,
+    payload: Message,
+    *,
+    occur_time: datetime | None,
+    source_event_id: str | None = None,
+) -> events_pb2.Event:
+    """A canonical Event carrying `payload` in its `payload_field` oneof case.
+
+    `source_event_id` defaults to the delivery id; `occur_time` to the receive time.
+    """
+    source = source_event_id or envelope.delivery_id
+    event = events_pb2.Event(
+        id=event_id(envelope.platform, source),
+        platform=_PLATFORM_ENUM[envelope.platform],
+        source_event_id=source,
+        shop=envelope.shop,
+        topic=envelope.topic,
+        delivery_id=envelope.delivery_id,
+        occur_time=timestamp(occur_time or envelope.received_at),
+        receive_time=timestamp(envelope.received_at),
+    )
+    getattr(event, payload_field).CopyFrom(payload)
+    return event
+
+
+def _path(location: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
+
+
+def validate_json(model: type[ModelT], body: bytes) -> ModelT:
+    """Parses and validates `body` as `model`: PayloadRejected 400 for bad JSON, else 422."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as error:
+        details = error.errors(include_url=False, include_context=False, include_input=False)
+        if any(item["type"] == "json_invalid" for item in details):
+            raise PayloadRejected(400, "malformed_json", ["body: not valid JSON"]) from None
+        errors = [f"{_path(item['loc'])}: {item['msg']}" for item in details]
+        raise PayloadRejected(422, "schema_mismatch", errors) from None
+
+
+def translating(path: str, build: Callable[..., ResultT], *args: Any) -> ResultT:
+    """Calls `build(*args)`, turning a value it cannot represent into PayloadRejected 422."""
+    try:
+        return build(*args)
+    except MoneyError as error:
+        raise PayloadRejected(422, "schema_mismatch", [f"{path}: {error}"]) from None
+    except (ValueError, OverflowError):
+        raise PayloadRejected(422, "schema_mismatch", [f"{path}: value out of range"]) from None

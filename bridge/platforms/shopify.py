@@ -1,0 +1,257 @@
+"""Shopify: HMAC verification, payload models per topic and translation to canonical events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from commercegateway.v1 import events_pb2
+from pydantic import Field
+
+from bridge.platforms.common import (
+    WebhookRejected,
+    any_digest_matches,
+    decode_base64,
+    encode_text,
+    header,
+    header_time,
+    require_header,
+)
+from bridge.platforms.delivery import (
+    Envelope,
+    Translation,
+    make_event,
+    timestamp,
+    translating,
+    validate_json,
+)
+from bridge.platforms.fields import DecimalText, Int64, OptionalText, PlatformId, Schema, Timestamp
+from bridge.platforms.money import money_from_decimal, price_without_currency
+
+
+def names(suffix: str) -> tuple[str, str]:
+    """The header in both spellings Shopify uses: `X-Shopify-<suffix>` and `shopify-<suffix>`."""
+    return f"x-shopify-{suffix}", f"shopify-{suffix}"
+
+
+HMAC_HEADER = names("hmac-sha256")
+TOPIC_HEADER = names("topic")
+SHOP_HEADER = names("shop-domain")
+WEBHOOK_ID_HEADER = names("webhook-id")
+TRIGGERED_AT_HEADER = names("triggered-at")
+# Shopify's own SDK treats a delivery lacking any of these as invalid.
+_REQUIRED = (TOPIC_HEADER, SHOP_HEADER, names("api-version"), WEBHOOK_ID_HEADER)
+
+
+def verify(body: bytes, headers: Mapping[Any, Any], secrets: Sequence[str]) -> None:
+    """Checks X-Shopify-Hmac-Sha256 = base64(HMAC-SHA256(secret, body)) for any secret."""
+    keys = [encode_text(secret) for secret in secrets if secret]
+    if not keys:
+        raise WebhookRejected("no_secret_configured")
+    signature = require_header(headers, *HMAC_HEADER)
+    for spellings in _REQUIRED:
+        require_header(headers, *spellings)
+    if not body:
+        raise WebhookRejected("empty_body")
+    digest = decode_base64(signature)
+    if digest is None or len(digest) != 32:
+        raise WebhookRejected("malformed_signature", "signature is not a base64 SHA-256 digest")
+    if not any_digest_matches(keys, body, [digest]):
+        raise WebhookRejected("bad_signature", "signature does not match any configured secret")
+
+
+class InventoryLevel(Schema):
+    """inventory_levels/update: the available quantity of an inventory item at a location."""
+
+    inventory_item_id: PlatformId
+    location_id: PlatformId
+    available: Int64 | None = None
+    updated_at: Timestamp | None = None
+
+
+class NoteAttribute(Schema):
+    """A cart attribute set at checkout."""
+
+    name: OptionalText
+    value: OptionalText = ""
+
+
+class OrderLine(Schema):
+    """One line of an order."""
+
+    product_id: PlatformId | None = None
+    variant_id: PlatformId | None = None
+    sku: OptionalText = ""
+    title: OptionalText = ""
+    quantity: Int64
+    price: DecimalText
+
+
+class Order(Schema):
+    """orders/create: the order resource."""
+
+    id: PlatformId
+    name: OptionalText = ""
+    currency: str = Field(pattern=r"^[A-Za-z]{3}$")
+    total_price: DecimalText
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+    line_items: list[OrderLine] = []
+    note_attributes: list[NoteAttribute] | None = None
+    cart_token: OptionalText = ""
+    checkout_token: OptionalText = ""
+
+
+class Variant(Schema):
+    """One variant of a product."""
+
+    id: PlatformId
+    sku: OptionalText = ""
+    title: OptionalText = ""
+    price: DecimalText | None = None
+    inventory_item_id: PlatformId | None = None
+
+
+class Product(Schema):
+    """products/create and products/update: the product resource."""
+
+    id: PlatformId
+    title: OptionalText = ""
+    status: OptionalText = ""
+    updated_at: Timestamp | None = None
+    variants: list[Variant] = []
+
+
+class DeletedProduct(Schema):
+    """products/delete: only the id."""
+
+    id: PlatformId
+
+
+def _inventory(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
+    level = validate_json(InventoryLevel, body)
+    if level.available is None:  # the item is not tracked at this location: nothing to report
+        return []
+    payload = events_pb2.InventoryUpdated(
+        inventory_item_id=level.inventory_item_id,
+        location_id=level.location_id,
+        available=str(level.available),
+    )
+    if level.updated_at is not None:
+        payload.update_time.CopyFrom(timestamp(level.updated_at))
+    return [make_event(envelope, "inventory_updated", payload, occur_time=occur)]
+
+
+def _line(line: OrderLine, currency: str) -> events_pb2.LineItem:
+    return events_pb2.LineItem(
+        product_id=line.product_id or "",
+        variant_id=line.variant_id or "",
+        sku=line.sku,
+        title=line.title,
+        quantity=line.quantity,
+        price=money_from_decimal(line.price, currency),
+    )
+
+
+def _order(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
+    order = validate_json(Order, body)
+    payload = events_pb2.OrderCreated(
+        order_id=order.id,
+        name=order.name,
+        state=events_pb2.ORDER_STATE_COMPLETED,
+        total=translating("total_price", money_from_decimal, order.total_price, order.currency),
+        cart_token=order.cart_token,
+        checkout_id=order.checkout_token,
+    )
+    for index, line in enumerate(order.line_items):
+        payload.line_items.append(translating(f"line_items[{index}]", _line, line, order.currency))
+    for attribute in order.note_attributes or []:
+        payload.attributes[attribute.name] = attribute.value
+    changed = order.updated_at or order.created_at
+    if changed is not None:
+        payload.update_time.CopyFrom(timestamp(changed))
+    return [make_event(envelope, "order_created", payload, occur_time=occur)]
+
+
+def _variant(variant: Variant) -> events_pb2.ProductVariant:
+    # Product payloads do not name the shop currency: the price keeps its decimal text only.
+    result = events_pb2.ProductVariant(
+        variant_id=variant.id,
+        sku=variant.sku,
+        title=variant.title,
+        inventory_item_id=variant.inventory_item_id or "",
+    )
+    if variant.price is not None:
+        result.price.CopyFrom(price_without_currency(variant.price))
+    return result
+
+
+def _product(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
+    product = validate_json(Product, body)
+    payload = events_pb2.ProductUpdated(
+        product_id=product.id,
+        title=product.title,
+        status=product.status,
+        variants=[_variant(variant) for variant in product.variants],
+    )
+    if product.updated_at is not None:
+        payload.update_time.CopyFrom(timestamp(product.updated_at))
+    return [make_event(envelope, "product_updated", payload, occur_time=occur)]
+
+
+def _deleted(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
+    product = validate_json(DeletedProduct, body)
+    payload = events_pb2.ProductDeleted(product_id=product.id)
+    return [make_event(envelope, "product_deleted", payload, occur_time=occur)]
+
+
+_Handler = Callable[[Envelope, bytes, datetime | None], list[events_pb2.Event]]
+HANDLERS: dict[str, _Handler] = {
+    "inventory_levels/update": _inventory,
+    "orders/create": _order,
+    "products/create": _product,
+    "products/update": _product,
+    "products/delete": _deleted,
+}
+HANDLED_TOPICS: tuple[str, ...] = tuple(HANDLERS)
+
+
+def normalize_topic(topic: str) -> str:
+    """The REST spelling of a topic: `INVENTORY_LEVELS_UPDATE` -> `inventory_levels/update`."""
+    if "/" in topic or not topic.isupper():
+        return topic
+    for known in HANDLED_TOPICS:
+        if known.replace("/", "_").upper() == topic:
+            return known
+    return topic
+
+
+class _Stamps(Schema):
+    updated_at: Timestamp | None = None
+    created_at: Timestamp | None = None
+
+
+def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Translation:
+    """Reads an authentic Shopify delivery into canonical events (PayloadRejected if invalid)."""
+    topic = normalize_topic(require_header(headers, *TOPIC_HEADER))
+    envelope = Envelope(
+        platform="shopify",
+        topic=topic,
+        delivery_id=require_header(headers, *WEBHOOK_ID_HEADER),
+        shop=require_header(headers, *SHOP_HEADER),
+        received_at=received_at,
+    )
+    handler = HANDLERS.get(topic)
+    if handler is None:
+        return Translation(envelope, (), handled=False, payload_time=None)
+    stamps = validate_json(_Stamps, body)
+    payload_time = stamps.updated_at or stamps.created_at
+    occur = payload_time or header_time(headers, *TRIGGERED_AT_HEADER)
+    events = translating("body", handler, envelope, body, occur)
+    return Translation(envelope, tuple(events), handled=True, payload_time=payload_time)
+
+
+def shop_of(headers: Mapping[Any, Any]) -> str | None:
+    """The shop a delivery claims to come from (X-Shopify-Shop-Domain), for per-shop secrets."""
+    return header(headers, *SHOP_HEADER)

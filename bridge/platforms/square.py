@@ -1,0 +1,245 @@
+"""Square: URL + body HMAC verification, event models per type and translation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from commercegateway.v1 import events_pb2
+
+from bridge.platforms.common import (
+    PayloadRejected,
+    WebhookRejected,
+    any_digest_matches,
+    decode_base64,
+    encode_text,
+    header,
+)
+from bridge.platforms.delivery import (
+    Envelope,
+    Translation,
+    make_event,
+    timestamp,
+    translating,
+    validate_json,
+)
+from bridge.platforms.fields import DecimalText, Int64, OptionalText, PlatformId, Schema, Timestamp
+
+SIGNATURE_HEADER = "x-square-hmacsha256-signature"
+LEGACY_SIGNATURE_HEADER = "x-square-signature"
+INITIAL_DELIVERY_HEADER = "square-initial-delivery-timestamp"
+_DIGEST_SIZE = {"sha256": 32, "sha1": 20}
+
+
+def _signature(headers: Mapping[Any, Any], legacy_sha1: bool) -> tuple[str, str]:
+    """The signature to check and its algorithm: SHA-256, else SHA-1 when legacy is enabled."""
+    current = header(headers, SIGNATURE_HEADER)
+    if current is not None:
+        return current, "sha256"
+    legacy = header(headers, LEGACY_SIGNATURE_HEADER) if legacy_sha1 else None
+    if legacy is not None:
+        return legacy, "sha1"
+    raise WebhookRejected("missing_header", f"missing header {SIGNATURE_HEADER}")
+
+
+def verify(
+    body: bytes,
+    headers: Mapping[Any, Any],
+    secrets: Sequence[str],
+    *,
+    notification_url: str | None,
+    legacy_sha1: bool = False,
+) -> None:
+    """Checks base64(HMAC(signature key, notification_url + body)) for any signature key.
+
+    The header is x-square-hmacsha256-signature (HMAC-SHA256); the legacy X-Square-Signature
+    (HMAC-SHA1 over the same message) is accepted only when `legacy_sha1` is true.
+    """
+    keys = [encode_text(secret) for secret in secrets if secret]
+    if not keys:
+        raise WebhookRejected("no_secret_configured")
+    if not notification_url:
+        raise WebhookRejected("no_notification_url")
+    signature, algorithm = _signature(headers, legacy_sha1)
+    if not body:
+        raise WebhookRejected("empty_body")
+    digest = decode_base64(signature)
+    if digest is None or len(digest) != _DIGEST_SIZE[algorithm]:
+        raise WebhookRejected("malformed_signature", "signature is not a base64 HMAC digest")
+    message = encode_text(notification_url) + body
+    if not any_digest_matches(keys, message, [digest], algorithm):
+        raise WebhookRejected("bad_signature", "signature does not match any configured key")
+
+
+class Notification(Schema):
+    """The envelope of every Square webhook."""
+
+    merchant_id: PlatformId
+    type: str
+    event_id: PlatformId
+    created_at: Timestamp | None = None
+
+
+class InventoryCount(Schema):
+    """One count of an item variation at a location in one state."""
+
+    catalog_object_id: PlatformId
+    catalog_object_type: OptionalText = ""
+    location_id: PlatformId | None = None
+    quantity: DecimalText
+    state: str
+    calculated_at: Timestamp | None = None
+
+
+class _Counts(Schema):
+    inventory_counts: list[InventoryCount]
+
+
+class _CountsData(Schema):
+    object: _Counts
+
+
+class InventoryCountUpdated(Schema):
+    """inventory.count.updated: `data.object.inventory_counts[]`."""
+
+    data: _CountsData
+
+
+class OrderChange(Schema):
+    """The thin order object of order.created / order.updated."""
+
+    order_id: PlatformId
+    version: Int64 = 0
+    location_id: PlatformId | None = None
+    state: OptionalText = ""
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+
+
+class _OrderObject(Schema):
+    order_created: OrderChange | None = None
+    order_updated: OrderChange | None = None
+
+
+class _OrderData(Schema):
+    object: _OrderObject
+
+
+class OrderEvent(Schema):
+    """order.created / order.updated: `data.object.order_created` or `order_updated`."""
+
+    data: _OrderData
+
+
+class _CatalogVersion(Schema):
+    updated_at: Timestamp
+
+
+class _CatalogObject(Schema):
+    catalog_version: _CatalogVersion
+
+
+class _CatalogData(Schema):
+    object: _CatalogObject
+
+
+class CatalogVersionUpdated(Schema):
+    """catalog.version.updated: `data.object.catalog_version.updated_at`."""
+
+    data: _CatalogData
+
+
+_STATES: dict[str, events_pb2.OrderState.ValueType] = {
+    "OPEN": events_pb2.ORDER_STATE_OPEN,
+    "COMPLETED": events_pb2.ORDER_STATE_COMPLETED,
+    "CANCELED": events_pb2.ORDER_STATE_CANCELED,
+    "DRAFT": events_pb2.ORDER_STATE_DRAFT,
+}
+
+
+def _inventory(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
+    """One InventoryUpdated per IN_STOCK count; counts in other states (SOLD, WASTE, ...) say
+    where units went, not how many are available, so they produce no event."""
+    counts = validate_json(InventoryCountUpdated, body).data.object.inventory_counts
+    events = []
+    for index, count in enumerate(counts):
+        if count.state != "IN_STOCK":
+            continue
+        payload = events_pb2.InventoryUpdated(
+            inventory_item_id=count.catalog_object_id,
+            location_id=count.location_id or "",
+            available=count.quantity,
+        )
+        if count.calculated_at is not None:
+            payload.update_time.CopyFrom(timestamp(count.calculated_at))
+        source = envelope.delivery_id if len(counts) == 1 else f"{envelope.delivery_id}/{index}"
+        events.append(
+            make_event(
+                envelope, "inventory_updated", payload, occur_time=occur, source_event_id=source
+            )
+        )
+    return events
+
+
+def _order(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
+    """An OrderCreated with the state and version Square reports (no lines or totals)."""
+    holder = validate_json(OrderEvent, body).data.object
+    first, second = (holder.order_updated, holder.order_created)
+    if envelope.topic == "order.created":
+        first, second = second, first
+    change = first or second
+    if change is None:
+        raise PayloadRejected(422, "schema_mismatch", ["data.object.order_created: Field required"])
+    payload = events_pb2.OrderCreated(
+        order_id=change.order_id,
+        state=_STATES.get(change.state, events_pb2.ORDER_STATE_UNSPECIFIED),
+        version=change.version,
+        location_id=change.location_id or "",
+    )
+    changed = change.updated_at or change.created_at
+    if changed is not None:
+        payload.update_time.CopyFrom(timestamp(changed))
+    return [make_event(envelope, "order_created", payload, occur_time=occur)]
+
+
+def _catalog(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
+    """A CatalogRefresh: Square only says the merchant's catalog changed."""
+    version = validate_json(CatalogVersionUpdated, body).data.object.catalog_version
+    payload = events_pb2.CatalogRefresh(catalog_update_time=timestamp(version.updated_at))
+    return [make_event(envelope, "catalog_refresh", payload, occur_time=occur)]
+
+
+_Handler = Callable[[Envelope, bytes, datetime | None], list[events_pb2.Event]]
+HANDLERS: dict[str, _Handler] = {
+    "inventory.count.updated": _inventory,
+    "order.created": _order,
+    "order.updated": _order,
+    "catalog.version.updated": _catalog,
+}
+HANDLED_TOPICS: tuple[str, ...] = tuple(HANDLERS)
+
+
+def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Translation:
+    """Reads an authentic Square delivery into canonical events, routing on the top-level type."""
+    notification = validate_json(Notification, body)
+    envelope = Envelope(
+        platform="square",
+        topic=notification.type,
+        delivery_id=notification.event_id,
+        shop=notification.merchant_id,
+        received_at=received_at,
+    )
+    handler = HANDLERS.get(notification.type)
+    if handler is None:
+        return Translation(envelope, (), handled=False, payload_time=None)
+    events = translating("body", handler, envelope, body, notification.created_at)
+    return Translation(envelope, tuple(events), handled=True, payload_time=notification.created_at)
+
+
+def shop_of(body: bytes) -> str | None:
+    """The merchant id of an authentic body, or None when it has none."""
+    try:
+        return validate_json(Notification, body).merchant_id
+    except PayloadRejected:
+        return None

@@ -1,0 +1,79 @@
+"""Webhook signature verification for every platform, over the raw bytes, before any parsing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from bridge.platforms import betterdata, shopify, square
+from bridge.platforms.common import (
+    PLATFORMS,
+    REJECT_REASONS,
+    PlatformName,
+    RejectReason,
+    WebhookRejected,
+)
+
+__all__ = [
+    "PLATFORMS",
+    "REJECT_REASONS",
+    "PlatformName",
+    "RejectReason",
+    "WebhookRejected",
+    "verify_webhook",
+]
+
+
+def _check_input(body: object, headers: object, secrets: object) -> tuple[bytes, list[str]]:
+    if not isinstance(body, bytes | bytearray | memoryview) or not isinstance(headers, Mapping):
+        raise WebhookRejected("invalid_input", "body must be bytes and headers a mapping")
+    if isinstance(secrets, str) or not isinstance(secrets, Sequence):
+        raise WebhookRejected("invalid_input", "secrets must be a sequence of strings")
+    return bytes(body), [secret for secret in secrets if isinstance(secret, str)]
+
+
+def verify_webhook(
+    platform: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    secrets: Sequence[str],
+    now: datetime | None = None,
+    notification_url: str | None = None,
+    legacy_sha1: bool = False,
+    tolerance: timedelta = timedelta(minutes=5),
+) -> None:
+    """Checks that `body` was signed by `platform` with one of `secrets`.
+
+    Args:
+        platform: "shopify", "square" or "betterdata".
+        body: the raw request body, exactly as received.
+        headers: the request headers, any mapping; names are matched case-insensitively.
+        secrets: every currently valid secret (several during a rotation); tried in constant
+            time, all of them.
+        now: the current time, for Standard Webhooks' timestamp tolerance (default: now).
+        notification_url: Square only: the URL the subscription is configured with.
+        legacy_sha1: Square only: also accept the legacy X-Square-Signature (HMAC-SHA1).
+        tolerance: Better Data only: how far webhook-timestamp may be from `now`.
+
+    Returns None when the delivery is authentic.
+
+    Raises:
+        WebhookRejected: with a `reason` from RejectReason, and never any other exception.
+    """
+    raw, keys = _check_input(body, headers, secrets)
+    if platform == "shopify":
+        shopify.verify(raw, headers, keys)
+    elif platform == "square":
+        square.verify(
+            raw, headers, keys, notification_url=notification_url, legacy_sha1=legacy_sha1
+        )
+    elif platform == "betterdata":
+        betterdata.verify(raw, headers, keys, now=now, tolerance=tolerance)
+    else:
+        raise WebhookRejected("unknown_platform", "platform must be one of " + ", ".join(PLATFORMS))
+
+
+def reject_reason(error: WebhookRejected) -> RejectReason:
+    """The reason of a rejection (a convenience for callers that log or count reasons)."""
+    return error.reason
