@@ -1,0 +1,28 @@
+"""Python client of the commerce-gateway core: typed calls, resumable subscriptions, callbacks."""
+
+import logging
+
+from commercegateway.callbacks import CATALOG_KINDS, run_callbacks
+from commercegateway.client import CoreClient
+from commercegateway.config import BackoffPolicy, TlsConfig
+from commercegateway.cursor import CursorFile, CursorFileError
+from commercegateway.errors import CoreError, CursorExpiredError, Reason
+from commercegateway.subscriptions import ReconnectInfo, Subscription
+
+# A library logs, the application decides where: no output unless the caller configures logging.
+logging.getLogger("commercegateway").addHandler(logging.NullHandler())
+
+__all__ = [
+    "CATALOG_KINDS",
+    "BackoffPolicy",
+    "CoreClient",
+    "CoreError",
+    "CursorExpiredError",
+    "CursorFile",
+    "CursorFileError",
+    "Reason",
+    "ReconnectInfo",
+    "Subscription",
+    "TlsConfig",
+    "run_callbacks",
+]

@@ -1,0 +1,251 @@
+"""CoreClient: typed async calls to the core's RPCs and resumable subscriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Self, TypeVar
+
+import grpc
+
+from commercegateway import subscriptions as subs
+from commercegateway.config import BackoffPolicy, TlsConfig, build_channel, resolve_tls
+from commercegateway.cursor import CursorFile, CursorLike
+from commercegateway.errors import from_rpc_error
+from commercegateway.subscriptions import ReconnectHook, Sequenced, Subscription
+from commercegateway.v1 import core_service_pb2 as pb
+from commercegateway.v1 import core_service_pb2_grpc, events_pb2
+
+ReqT = TypeVar("ReqT")
+RespT = TypeVar("RespT")
+StreamRespT = TypeVar("StreamRespT", bound=Sequenced)
+ItemT = TypeVar("ItemT", bound=Sequenced)
+
+
+class CoreClient:
+    """An async client of the core's CoreService.
+
+    Every failed call raises `CoreError` (with `.status` and `.reason`). Unary calls carry a
+    deadline (`timeout` seconds unless a call says otherwise). Subscriptions reconnect with
+    jittered backoff and resume from their cursor; see `Subscription`. Use it as an async
+    context manager, or call `close()`, to release the channel.
+
+    Args:
+        target: the core's address, "host:port".
+        token: the bearer token sent as `authorization` metadata; None sends none.
+        tls: a TlsConfig, True for TLS with the system's roots, None or False for plaintext.
+        timeout: default deadline of unary calls, in seconds.
+        backoff: the reconnection backoff of subscriptions.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        token: str | None = None,
+        tls: TlsConfig | bool | None = None,
+        timeout: float = 10.0,
+        backoff: BackoffPolicy | None = None,
+    ) -> None:
+        if not target or ":" not in target:
+            raise ValueError(f"core target must be host:port, got {target!r}")
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        self.target = target
+        self._timeout = timeout
+        self._backoff = backoff or BackoffPolicy()
+        self._metadata: tuple[tuple[str, str], ...] = (
+            (("authorization", f"Bearer {token}"),) if token else ()
+        )
+        self._channel = build_channel(target, resolve_tls(tls), self._backoff)
+        self._stub = core_service_pb2_grpc.CoreServiceStub(self._channel)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Closes the channel; open subscriptions end."""
+        await self._channel.close(grace=None)
+
+    async def _unary(
+        self,
+        method: grpc.aio.UnaryUnaryMultiCallable[ReqT, RespT],
+        request: ReqT,
+        timeout: float | None,
+    ) -> RespT:
+        try:
+            return await method(request, timeout=timeout or self._timeout, metadata=self._metadata)
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error(error) from error
+
+    async def publish_events(
+        self, events: Iterable[events_pb2.Event], *, timeout: float | None = None
+    ) -> list[pb.PublishResult]:
+        """Stores events idempotently; returns one result per event, in order."""
+        request = pb.PublishEventsRequest(events=events)
+        response = await self._unary(self._stub.PublishEvents, request, timeout)
+        return list(response.results)
+
+    async def get_inventory_level(
+        self,
+        shop: str,
+        inventory_item_id: str,
+        location_id: str = "",
+        *,
+        timeout: float | None = None,
+    ) -> pb.InventoryLevel:
+        """Returns the stored level of one item at one location (NOT_FOUND when unknown)."""
+        request = pb.GetInventoryLevelRequest(
+            shop=shop, inventory_item_id=inventory_item_id, location_id=location_id
+        )
+        response = await self._unary(self._stub.GetInventoryLevel, request, timeout)
+        return response.level
+
+    async def list_inventory_levels(
+        self,
+        shop: str = "",
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> pb.ListInventoryLevelsResponse:
+        """Returns one page of levels and the sequence they are consistent with."""
+        request = pb.ListInventoryLevelsRequest(
+            shop=shop, page_size=page_size, page_token=page_token
+        )
+        return await self._unary(self._stub.ListInventoryLevels, request, timeout)
+
+    async def get_session(self, session_id: str, *, timeout: float | None = None) -> pb.Session:
+        """Returns a conversational session (NOT_FOUND when unknown)."""
+        request = pb.GetSessionRequest(session_id=session_id)
+        response = await self._unary(self._stub.GetSession, request, timeout)
+        return response.session
+
+    async def bind_session(
+        self,
+        session_id: str,
+        shop: str,
+        bindings: Iterable[pb.SessionBinding],
+        *,
+        timeout: float | None = None,
+    ) -> pb.Session:
+        """Binds cart tokens, checkout ids or order ids to a session; returns the session."""
+        request = pb.BindSessionRequest(session_id=session_id, shop=shop, bindings=bindings)
+        response = await self._unary(self._stub.BindSession, request, timeout)
+        return response.session
+
+    def _subscription(
+        self,
+        *,
+        stream: str,
+        open_stream: subs.OpenStream[StreamRespT],
+        items_of: Callable[[StreamRespT], Iterable[ItemT]],
+        after_sequence: int | None,
+        cursor_file: CursorLike,
+        on_reconnect: ReconnectHook | None,
+    ) -> Subscription[ItemT, StreamRespT]:
+        if cursor_file is not None and not isinstance(cursor_file, CursorFile):
+            cursor_file = CursorFile(cursor_file)
+        return Subscription(
+            stream=stream,
+            open_stream=open_stream,
+            items_of=items_of,
+            after_sequence=after_sequence,
+            cursor_file=cursor_file,
+            backoff=self._backoff,
+            on_reconnect=on_reconnect,
+            head=self._head,
+        )
+
+    async def _head(self) -> int:
+        """The log's current last sequence (what ListInventoryLevels is consistent with)."""
+        return (await self.list_inventory_levels(page_size=1)).sequence
+
+    def subscribe_inventory_alerts(
+        self,
+        *,
+        after_sequence: int | None = None,
+        shop: str = "",
+        cursor_file: CursorLike = None,
+        on_reconnect: ReconnectHook | None = None,
+    ) -> subs.AlertSubscription:
+        """Streams inventory alerts after `after_sequence` (None: live from now).
+
+        A cursor file, when it exists, overrides `after_sequence`, and is kept up to date.
+        """
+
+        def open_stream(after: int | None) -> subs.AlertCall:
+            request = pb.SubscribeInventoryAlertsRequest(shop=shop, after_sequence=after)
+            return self._stub.SubscribeInventoryAlerts(request, metadata=self._metadata)
+
+        return self._subscription(
+            stream="alerts",
+            open_stream=open_stream,
+            items_of=lambda r: r.alerts,
+            after_sequence=after_sequence,
+            cursor_file=cursor_file,
+            on_reconnect=on_reconnect,
+        )
+
+    def subscribe_order_completions(
+        self,
+        *,
+        after_sequence: int | None = None,
+        shop: str = "",
+        cursor_file: CursorLike = None,
+        on_reconnect: ReconnectHook | None = None,
+    ) -> subs.CompletionSubscription:
+        """Streams order completions after `after_sequence` (None: live from now).
+
+        A cursor file, when it exists, overrides `after_sequence`, and is kept up to date.
+        """
+
+        def open_stream(after: int | None) -> subs.CompletionCall:
+            request = pb.SubscribeOrderCompletionsRequest(shop=shop, after_sequence=after)
+            return self._stub.SubscribeOrderCompletions(request, metadata=self._metadata)
+
+        return self._subscription(
+            stream="orders",
+            open_stream=open_stream,
+            items_of=lambda r: r.completions,
+            after_sequence=after_sequence,
+            cursor_file=cursor_file,
+            on_reconnect=on_reconnect,
+        )
+
+    def subscribe_events(
+        self,
+        *,
+        after_sequence: int | None = None,
+        shop: str = "",
+        kinds: Iterable[events_pb2.EventKind.ValueType] = (),
+        cursor_file: CursorLike = None,
+        on_reconnect: ReconnectHook | None = None,
+    ) -> subs.EventSubscription:
+        """Streams canonical events after `after_sequence` (None: live from now).
+
+        `kinds` filters by event kind (empty: every kind). A cursor file, when it exists,
+        overrides `after_sequence`, and is kept up to date.
+        """
+        kind_list = list(kinds)
+
+        def open_stream(after: int | None) -> subs.EventCall:
+            request = pb.SubscribeEventsRequest(shop=shop, kinds=kind_list, after_sequence=after)
+            return self._stub.SubscribeEvents(request, metadata=self._metadata)
+
+        return self._subscription(
+            stream="events",
+            open_stream=open_stream,
+            items_of=lambda r: r.events,
+            after_sequence=after_sequence,
+            cursor_file=cursor_file,
+            on_reconnect=on_reconnect,
+        )

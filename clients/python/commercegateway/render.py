@@ -1,0 +1,65 @@
+"""One line of text per streamed item: human-readable, or protobuf's canonical JSON."""
+
+from __future__ import annotations
+
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from commercegateway.v1 import events_pb2
+
+
+def render_json(item: Message) -> str:
+    """Returns the item in protobuf's canonical JSON mapping, on one line."""
+    return json_format.MessageToJson(item, indent=None)
+
+
+def _money(money: events_pb2.Money) -> str:
+    if money.amount_decimal:
+        return f"{money.amount_decimal} {money.currency_code}".strip()
+    return f"{money.amount_minor} minor {money.currency_code}".strip()
+
+
+def _enum_suffix(enum_name: str, prefix: str) -> str:
+    return enum_name.removeprefix(prefix)
+
+
+def render_alert(alert: events_pb2.InventoryAlert) -> str:
+    """Returns a one-line description of an inventory alert."""
+    kind = _enum_suffix(events_pb2.InventoryAlertKind.Name(alert.kind), "INVENTORY_ALERT_KIND_")
+    what = alert.sku or alert.variant_id or alert.product_id or alert.inventory_item_id
+    where = f" at {alert.location_id}" if alert.location_id else ""
+    return (
+        f"#{alert.sequence} {kind} {alert.shop} {what}{where}: "
+        f"{alert.previous_quantity or '?'} -> {alert.new_quantity}"
+    )
+
+
+def render_completion(completion: events_pb2.OrderCompletion) -> str:
+    """Returns a one-line description of an order completion."""
+    session = completion.session_id or "(no session)"
+    total = f" total {_money(completion.total)}" if completion.HasField("total") else ""
+    return (
+        f"#{completion.sequence} ORDER_COMPLETED {completion.shop} order {completion.order_id} "
+        f"session {session}{total}"
+    )
+
+
+def render_event(event: events_pb2.Event) -> str:
+    """Returns a one-line description of a canonical event."""
+    platform = _enum_suffix(events_pb2.Platform.Name(event.platform), "PLATFORM_").lower()
+    payload = event.WhichOneof("payload") or "empty"
+    return (
+        f"#{event.sequence} {payload} {platform} {event.shop} topic={event.topic or '-'} "
+        f"id={event.id}"
+    )
+
+
+def render_text(item: Message) -> str:
+    """Returns the human-readable line of an alert, a completion or an event."""
+    if isinstance(item, events_pb2.InventoryAlert):
+        return render_alert(item)
+    if isinstance(item, events_pb2.OrderCompletion):
+        return render_completion(item)
+    if isinstance(item, events_pb2.Event):
+        return render_event(item)
+    raise TypeError(f"cannot render {type(item).__name__}")

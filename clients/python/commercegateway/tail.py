@@ -1,0 +1,149 @@
+"""`commerce-gateway tail`: subscribe to the core and print each item as it arrives."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from commercegateway.client import CoreClient
+from commercegateway.config import TlsConfig
+from commercegateway.cursor import CursorFileError
+from commercegateway.errors import CoreError
+from commercegateway.render import render_json, render_text
+from commercegateway.subscriptions import ReconnectInfo, Subscription
+from commercegateway.v1 import events_pb2
+
+DEFAULT_CORE = "127.0.0.1:50051"
+KIND_NAMES = [
+    value.name.removeprefix("EVENT_KIND_").lower()
+    for value in events_pb2.EventKind.DESCRIPTOR.values
+    if value.number != events_pb2.EVENT_KIND_UNSPECIFIED
+]
+
+
+def _sequence(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a sequence number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("a sequence number is 0 or more")
+    return value
+
+
+def _kind(text: str) -> events_pb2.EventKind.ValueType:
+    name = text.strip().lower().replace(".", "_").removeprefix("event_kind_")
+    if name not in KIND_NAMES:
+        raise argparse.ArgumentTypeError(f"unknown kind {text!r}; one of {', '.join(KIND_NAMES)}")
+    return events_pb2.EventKind.Value(f"EVENT_KIND_{name.upper()}")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declares the flags of `commerce-gateway tail`."""
+    parser.add_argument(
+        "stream",
+        choices=("alerts", "orders", "events"),
+        help="what to follow: inventory alerts, order completions or canonical events",
+    )
+    parser.add_argument(
+        "--core",
+        metavar="HOST:PORT",
+        help=f"the core's gRPC address (env COMMERCE_GATEWAY_CORE; default {DEFAULT_CORE})",
+    )
+    parser.add_argument(
+        "--token", help="bearer token for the core (env COMMERCE_GATEWAY_TOKEN; default none)"
+    )
+    parser.add_argument(
+        "--after",
+        type=_sequence,
+        metavar="N",
+        help="replay items after sequence N, then follow live (default: live from now)",
+    )
+    parser.add_argument("--shop", default="", help="only items of this shop (default: every shop)")
+    parser.add_argument(
+        "--kind",
+        action="append",
+        type=_kind,
+        default=[],
+        help=f"events only, repeatable: only events of this kind ({', '.join(KIND_NAMES)})",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object per line (protobuf's canonical JSON mapping)",
+    )
+    parser.add_argument(
+        "--cursor-file",
+        type=Path,
+        help="resume from and keep the cursor in this file across runs (overrides --after)",
+    )
+    parser.add_argument(
+        "--tls", action="store_true", help="connect with TLS, trusting the system's roots"
+    )
+    parser.add_argument(
+        "--tls-ca", type=Path, metavar="PEM", help="connect with TLS, trusting these CAs"
+    )
+
+
+def _report_reconnect(info: ReconnectInfo) -> None:
+    why = f"{info.error.reason}: {info.error.details}" if info.error else "stream closed"
+    resume = "live" if info.cursor is None else f"after sequence {info.cursor}"
+    print(
+        f"tail: connection lost ({why}); reconnecting in {info.delay:.1f}s, resuming {resume} "
+        f"(attempt {info.attempt})",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _subscribe(client: CoreClient, args: argparse.Namespace) -> Subscription[Any, Any]:
+    common: dict[str, Any] = {
+        "after_sequence": args.after,
+        "shop": args.shop,
+        "cursor_file": args.cursor_file,
+        "on_reconnect": _report_reconnect,
+    }
+    if args.stream == "alerts":
+        return client.subscribe_inventory_alerts(**common)
+    if args.stream == "orders":
+        return client.subscribe_order_completions(**common)
+    return client.subscribe_events(kinds=args.kind, **common)
+
+
+async def _tail(args: argparse.Namespace, target: str, token: str | None) -> int:
+    tls = TlsConfig(args.tls_ca) if args.tls_ca else bool(args.tls)
+    render = render_json if args.json else render_text
+    async with CoreClient(target, token=token, tls=tls) as client:
+        subscription = _subscribe(client, args)
+        async with subscription:
+            async for item in subscription:
+                sys.stdout.write(render(item) + "\n")
+                sys.stdout.flush()
+    return 0
+
+
+def main(args: argparse.Namespace) -> int:
+    """Runs `commerce-gateway tail` until interrupted; returns the exit code."""
+    if args.kind and args.stream != "events":
+        print("tail: --kind applies only to 'tail events'", file=sys.stderr)
+        return 2
+    target = args.core or os.environ.get("COMMERCE_GATEWAY_CORE") or DEFAULT_CORE
+    token = args.token or os.environ.get("COMMERCE_GATEWAY_TOKEN") or None
+    try:
+        return asyncio.run(_tail(args, target, token))
+    except KeyboardInterrupt:
+        return 0
+    except BrokenPipeError:
+        # The reader went away (`tail ... | head`): stop quietly, without a second error at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (CoreError, CursorFileError) as error:
+        print(f"tail: {error}", file=sys.stderr)
+        return 1
+    except ValueError as error:
+        print(f"tail: {error}", file=sys.stderr)
+        return 2
