@@ -1,0 +1,100 @@
+"""create_app: the bridge's Litestar application (webhooks, health, readiness, metrics)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Litestar, Response, get
+from litestar.handlers import asgi
+from litestar.openapi import OpenAPIConfig
+
+from bridge.forwarder import Forwarder
+from bridge.outbox import Outbox
+from bridge.quarantine import Quarantine
+from bridge.routes import WEBHOOK_PATHS, WebhookEndpoint
+from bridge.settings import BridgeSettings, load_bridge_settings
+from service.logs import configure_logging
+
+logger = logging.getLogger("bridge.app")
+
+
+def create_forwarder(settings: BridgeSettings) -> Forwarder:
+    """The forwarder the settings describe (core target, token, outbox in the data dir)."""
+    return Forwarder(
+        core=settings.core,
+        token=settings.publisher_token,
+        outbox=Outbox(settings.data_dir),
+        deadline=settings.forward_deadline_ms / 1000,
+    )
+
+
+def _probes(forwarder: Forwarder) -> list[Any]:
+    @get("/healthz", sync_to_thread=False)
+    def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "alive"}
+
+    @get("/readyz")
+    async def readyz() -> Response[dict[str, str]]:
+        """Ready when the core is reachable or the outbox is writable; says which."""
+        core = await forwarder.core_reachable()
+        outbox = await forwarder.outbox.writable()
+        body = {
+            "status": "ready" if core or outbox else "unavailable",
+            "core": "reachable" if core else "unreachable",
+            "outbox": "writable" if outbox else "unwritable",
+        }
+        return Response(body, status_code=200 if core or outbox else 503)
+
+    @get("/metrics", media_type=forwarder.metrics.content_type)
+    async def metrics() -> bytes:
+        """Prometheus metrics of this process."""
+        forwarder.metrics.outbox_depth.set(await forwarder.outbox.depth())
+        return forwarder.metrics.render()
+
+    return [healthz, readyz, metrics]
+
+
+def create_app(settings: BridgeSettings, forwarder: Forwarder) -> Litestar:
+    """Builds the app; its lifespan starts and stops the forwarder."""
+    quarantine = Quarantine(settings.data_dir)
+    endpoint = WebhookEndpoint(
+        config=settings.verification_config(),
+        max_body_bytes=settings.max_body_bytes,
+        forwarder=forwarder,
+        quarantine=quarantine,
+        metrics=forwarder.metrics,
+    )
+
+    @asgi(path=list(WEBHOOK_PATHS), copy_scope=False)
+    async def webhooks(scope: Any, receive: Any, send: Any) -> None:
+        """Receives a platform webhook (raw ASGI for speed; see the README for the contract)."""
+        await endpoint(scope, receive, send)
+
+    async def startup() -> None:
+        if not settings.has_any_secret():
+            logger.warning(
+                "no webhook secret configured: every delivery is rejected with 403 "
+                "(no_secret_configured); export WEBHOOK_SECRET or a platform secret"
+            )
+        await forwarder.start()
+
+    async def shutdown() -> None:
+        await forwarder.stop()
+        quarantine.close()
+
+    return Litestar(
+        route_handlers=[webhooks, *_probes(forwarder)],
+        on_startup=[startup],
+        on_shutdown=[shutdown],
+        openapi_config=OpenAPIConfig(title="commerce-gateway bridge", version="1.0.0"),
+        logging_config=None,
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """App factory for uvicorn workers: settings from env and the TOML file."""
+    settings = load_bridge_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings, create_forwarder(settings))

@@ -1,0 +1,188 @@
+"""Durable forwarding: publish to the core within a deadline, else commit to the local outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import grpc
+from commercegateway.v1 import core_service_pb2, core_service_pb2_grpc, events_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from bridge.drain import OutboxDrain, core_stub, publish_batch
+from bridge.metrics import BridgeMetrics
+from bridge.outbox import Outbox
+
+logger = logging.getLogger("bridge.forwarder")
+
+CHANNEL_OPTIONS = (
+    # The core may be down for a while: reconnect quickly once it is back.
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+)
+
+_UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+
+
+@dataclass(frozen=True)
+class ForwardResult:
+    """What became of one event: committed by the core (accepted/duplicate) or to the outbox."""
+
+    status: Literal["accepted", "duplicate"]
+    event_id: str
+    destination: Literal["core", "outbox"]
+
+
+class ForwardUnavailableError(Exception):
+    """Neither the core nor the local outbox could store the events."""
+
+
+@dataclass
+class _Pending:
+    event: events_pb2.Event
+    future: asyncio.Future[core_service_pb2.PublishResult]
+
+
+class Forwarder:
+    """Owns the gRPC channel, the batching sender and the outbox with its drain task."""
+
+    def __init__(
+        self,
+        *,
+        core: str,
+        token: str,
+        outbox: Outbox,
+        deadline: float = 0.5,
+        batch_size: int = 256,
+        queue_size: int = 4096,
+        max_backoff: float = 2.0,
+        metrics: BridgeMetrics | None = None,
+    ) -> None:
+        """Configures the forwarder; nothing connects until `start`."""
+        self.core = core
+        self.outbox = outbox
+        self.metrics = metrics or BridgeMetrics()
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self._deadline = deadline
+        self._batch_size = batch_size
+        self._queue_size = queue_size
+        self._max_backoff = max_backoff
+        self._channel: grpc.aio.Channel | None = None
+        self._stub: core_service_pb2_grpc.CoreServiceAsyncStub | None = None
+        self._queue: asyncio.Queue[_Pending] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._drain: OutboxDrain | None = None
+
+    async def start(self) -> None:
+        """Opens the channel and starts the sender and outbox drain tasks."""
+        self._channel = grpc.aio.insecure_channel(self.core, options=CHANNEL_OPTIONS)
+        self._stub = core_stub(self._channel)
+        self._queue = asyncio.Queue(self._queue_size)
+        self._drain = OutboxDrain(
+            outbox=self.outbox,
+            stub=self._stub,
+            metadata=self._metadata,
+            metrics=self.metrics,
+            batch_size=self._batch_size,
+            max_backoff=self._max_backoff,
+        )
+        self._tasks = [
+            asyncio.create_task(self._send_loop(), name="forwarder-sender"),
+            asyncio.create_task(self._drain.run(), name="forwarder-drain"),
+        ]
+
+    async def stop(self) -> None:
+        """Stops the tasks and closes the channel; undelivered outbox entries stay on disk."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self._channel is not None:
+            await self._channel.close(grace=None)
+        self.outbox.close()
+
+    async def forward(self, events: Sequence[events_pb2.Event]) -> list[ForwardResult]:
+        """Makes the events durable; raises ForwardUnavailableError when nothing can store them."""
+        started = time.perf_counter()
+        results = await self._to_core(events)
+        destination: Literal["core", "outbox"] = "core"
+        if results is None:
+            destination = "outbox"
+            results = await self._to_outbox(events)
+        self.metrics.forward_latency.labels(destination).observe(time.perf_counter() - started)
+        return results
+
+    async def _to_core(self, events: Sequence[events_pb2.Event]) -> list[ForwardResult] | None:
+        assert self._queue is not None, "Forwarder.start() was not called"
+        loop = asyncio.get_running_loop()
+        pending = [_Pending(event, loop.create_future()) for event in events]
+        try:
+            for item in pending:
+                self._queue.put_nowait(item)
+            async with asyncio.timeout(self._deadline):
+                answers = await asyncio.gather(*(item.future for item in pending))
+        except (TimeoutError, asyncio.QueueFull, grpc.aio.AioRpcError):
+            for item in pending:
+                item.future.cancel()
+            return None
+        return [_result(answer) for answer in answers]
+
+    async def _to_outbox(self, events: Sequence[events_pb2.Event]) -> list[ForwardResult]:
+        try:
+            await self.outbox.add(events)
+        except Exception as error:
+            logger.error("outbox write failed", extra={"error": type(error).__name__})
+            raise ForwardUnavailableError(
+                "neither the core nor the outbox could store it"
+            ) from error
+        assert self._drain is not None
+        self._drain.wake()
+        return [ForwardResult("accepted", event.id, "outbox") for event in events]
+
+    async def _send_loop(self) -> None:
+        assert self._queue is not None and self._stub is not None
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._batch_size and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            batch = [item for item in batch if not item.future.done()]
+            if batch:
+                await self._send(batch)
+
+    async def _send(self, batch: list[_Pending]) -> None:
+        assert self._stub is not None
+        try:
+            answers = await publish_batch(self._stub, [p.event for p in batch], self._metadata)
+        except grpc.aio.AioRpcError as error:
+            for item in batch:
+                if not item.future.done():
+                    item.future.set_exception(error)
+            return
+        for item, answer in zip(batch, answers, strict=True):
+            if not item.future.done():
+                item.future.set_result(answer)
+
+    async def core_reachable(self, timeout: float = 0.5) -> bool:
+        """Whether the core answers its health check now."""
+        if self._channel is None:
+            return False
+        stub = health_pb2_grpc.HealthStub(self._channel)
+        try:
+            await stub.Check(health_pb2.HealthCheckRequest(), timeout=timeout)
+        except grpc.aio.AioRpcError as error:
+            # Any answer but "no answer" means a core is there (it may not serve health).
+            return error.code() not in _UNREACHABLE
+        return True
+
+
+def _result(answer: core_service_pb2.PublishResult) -> ForwardResult:
+    duplicate = answer.outcome == core_service_pb2.PUBLISH_OUTCOME_DUPLICATE
+    return ForwardResult("duplicate" if duplicate else "accepted", answer.event_id, "core")

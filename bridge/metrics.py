@@ -1,0 +1,76 @@
+"""Prometheus metrics of one bridge app: deliveries, rejections, forward latency, outbox depth."""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from bridge.pipeline import HANDLED_TOPICS
+
+_KNOWN_PLATFORMS = frozenset(HANDLED_TOPICS)
+_KNOWN_TOPICS = frozenset(topic for topics in HANDLED_TOPICS.values() for topic in topics)
+
+
+def _platform_label(platform: str | None) -> str:
+    return platform if platform in _KNOWN_PLATFORMS else "unknown"
+
+
+def _topic_label(topic: str) -> str:
+    # Topics of unhandled deliveries come from the sender: keep label values to a closed set.
+    return topic if topic in _KNOWN_TOPICS else "other"
+
+
+class BridgeMetrics:
+    """The bridge's metrics in their own registry (so several apps can live in one process).
+
+    Label values come from closed sets only (platform names, handled topics, outcome and
+    reason codes): never a secret, signature or payload value.
+    """
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        """Creates the registry and every metric."""
+        self.registry = CollectorRegistry()
+        self.deliveries = Counter(
+            "commerce_gateway_bridge_deliveries",
+            "Verified deliveries by platform, topic and outcome (accepted, duplicate, ignored).",
+            ["platform", "topic", "outcome"],
+            registry=self.registry,
+        )
+        self.rejections = Counter(
+            "commerce_gateway_bridge_rejections",
+            "Rejected requests by platform, HTTP status and reason code.",
+            ["platform", "status", "reason"],
+            registry=self.registry,
+        )
+        self.forward_latency = Histogram(
+            "commerce_gateway_bridge_forward_latency_seconds",
+            "Time to make a delivery durable (core commit or local outbox).",
+            ["destination"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=self.registry,
+        )
+        self.outbox_depth = Gauge(
+            "commerce_gateway_bridge_outbox_depth",
+            "Events waiting in the local outbox for the core.",
+            registry=self.registry,
+        )
+
+    def delivery(self, platform: str, topic: str, outcome: str) -> None:
+        """Counts one verified delivery."""
+        self.deliveries.labels(_platform_label(platform), _topic_label(topic), outcome).inc()
+
+    def rejection(self, platform: str | None, status: int, reason: str) -> None:
+        """Counts one rejected request."""
+        self.rejections.labels(_platform_label(platform), str(status), reason).inc()
+
+    def render(self) -> bytes:
+        """The text exposition of every metric."""
+        return generate_latest(self.registry)

@@ -1,0 +1,94 @@
+"""The bridge's local outbox: events committed to SQLite while the core is slow or down."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from commercegateway.v1 import events_pb2
+
+from bridge.sqlite_thread import SqliteThread, write_transaction
+
+OUTBOX_FILE = "outbox.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL,
+    event BLOB NOT NULL,
+    created_at REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One stored event waiting for the core's acknowledgement."""
+
+    entry_id: int
+    event: events_pb2.Event
+
+
+class Outbox:
+    """Durable FIFO of events; an entry is removed only once the core has acknowledged it.
+
+    Several bridge worker processes may share the file (WAL plus a busy timeout); an entry
+    sent twice by two workers is harmless because the core deduplicates.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        """Uses `<data_dir>/outbox.sqlite3`; the file is created on first use."""
+        self._db = SqliteThread(Path(data_dir) / OUTBOX_FILE, _SCHEMA)
+
+    @property
+    def path(self) -> Path:
+        """The SQLite file."""
+        return self._db.path
+
+    async def add(self, events: Sequence[events_pb2.Event]) -> None:
+        """Commits the events durably (fsync) before returning."""
+        now = time.time()
+        rows: list[tuple[object, ...]] = [(e.id, e.SerializeToString(), now) for e in events]
+        statement = "INSERT INTO outbox (event_id, event, created_at) VALUES (?, ?, ?)"
+        await self._db.run(lambda c: write_transaction(c, statement, rows))
+
+    async def peek(self, limit: int) -> list[OutboxEntry]:
+        """The oldest entries, at most `limit`, without removing them."""
+
+        def _select(connection: sqlite3.Connection) -> list[tuple[int, bytes]]:
+            query = "SELECT id, event FROM outbox ORDER BY id LIMIT ?"
+            return list(connection.execute(query, (limit,)).fetchall())
+
+        rows = await self._db.run(_select)
+        return [OutboxEntry(row_id, events_pb2.Event.FromString(blob)) for row_id, blob in rows]
+
+    async def remove(self, entry_ids: Sequence[int]) -> None:
+        """Deletes acknowledged entries (ids already gone are ignored)."""
+        rows: list[tuple[object, ...]] = [(entry_id,) for entry_id in entry_ids]
+        await self._db.run(lambda c: write_transaction(c, "DELETE FROM outbox WHERE id = ?", rows))
+
+    async def depth(self) -> int:
+        """How many entries wait."""
+        return await self._db.run(
+            lambda c: int(c.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+        )
+
+    async def writable(self) -> bool:
+        """Whether a write transaction can be opened now (for readiness)."""
+
+        def _probe(connection: sqlite3.Connection) -> bool:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("ROLLBACK")
+            return True
+
+        try:
+            return await self._db.run(_probe)
+        except (sqlite3.Error, OSError):
+            return False
+
+    def close(self) -> None:
+        """Closes the file."""
+        self._db.close()

@@ -1,0 +1,143 @@
+"""The quarantine: verified deliveries whose payload did not match their topic's schema."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bridge.sqlite_thread import SqliteThread
+
+QUARANTINE_FILE = "quarantine.sqlite3"
+
+# Signatures are not needed to re-drive (re-drive verifies nothing again), so they are not kept.
+_DROPPED_HEADERS = frozenset(
+    {
+        "x-shopify-hmac-sha256",
+        "shopify-hmac-sha256",
+        "x-square-hmacsha256-signature",
+        "x-square-signature",
+        "webhook-signature",
+        "authorization",
+        "cookie",
+    }
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS quarantine (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    platform TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    delivery_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    errors TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    body BLOB NOT NULL,
+    received_at REAL NOT NULL
+);
+"""
+
+_COLUMNS = "id, platform, topic, delivery_id, reason, errors, headers, body, received_at"
+
+
+@dataclass(frozen=True)
+class QuarantinedDelivery:
+    """One kept delivery: enough to inspect it and to re-parse it later."""
+
+    entry_id: int
+    platform: str
+    topic: str
+    delivery_id: str
+    reason: str
+    errors: tuple[str, ...]
+    headers: Mapping[str, str]
+    body: bytes
+    received_at: datetime
+
+    @classmethod
+    def from_row(cls, row: tuple[object, ...]) -> QuarantinedDelivery:
+        """Builds an entry from a database row."""
+        entry_id, platform, topic, delivery_id, reason, errors, headers, body, received = row
+        return cls(
+            entry_id=int(str(entry_id)),
+            platform=str(platform),
+            topic=str(topic),
+            delivery_id=str(delivery_id),
+            reason=str(reason),
+            errors=tuple(json.loads(str(errors))),
+            headers=json.loads(str(headers)),
+            body=bytes(body) if isinstance(body, bytes | bytearray | memoryview) else b"",
+            received_at=datetime.fromtimestamp(float(str(received)), UTC),
+        )
+
+
+class Quarantine:
+    """SQLite-backed store of quarantined deliveries in the data dir."""
+
+    def __init__(self, data_dir: Path) -> None:
+        """Uses `<data_dir>/quarantine.sqlite3`; the file is created on first use."""
+        self._db = SqliteThread(Path(data_dir) / QUARANTINE_FILE, _SCHEMA)
+
+    @staticmethod
+    def _insert(connection: sqlite3.Connection, values: tuple[object, ...]) -> int:
+        cursor = connection.execute(
+            f"INSERT INTO quarantine ({_COLUMNS.removeprefix('id, ')}) VALUES (?,?,?,?,?,?,?,?)",
+            values,
+        )
+        return int(cursor.lastrowid or 0)
+
+    async def add(
+        self,
+        *,
+        platform: str,
+        topic: str,
+        delivery_id: str,
+        reason: str,
+        errors: Sequence[str],
+        headers: Mapping[str, str],
+        body: bytes,
+        received_at: datetime,
+    ) -> int:
+        """Keeps a delivery (signature headers dropped) and returns its id."""
+        kept = {k.lower(): v for k, v in headers.items() if k.lower() not in _DROPPED_HEADERS}
+        values = (
+            platform,
+            topic,
+            delivery_id,
+            reason,
+            json.dumps(list(errors)),
+            json.dumps(kept),
+            body,
+            received_at.timestamp(),
+        )
+        return await self._db.run(lambda c: self._insert(c, values))
+
+    def list(self) -> list[QuarantinedDelivery]:
+        """Every kept delivery, oldest first."""
+        rows = self._db.call(
+            lambda c: c.execute(f"SELECT {_COLUMNS} FROM quarantine ORDER BY id").fetchall()
+        )
+        return [QuarantinedDelivery.from_row(tuple(row)) for row in rows]
+
+    def get(self, entry_id: int) -> QuarantinedDelivery | None:
+        """One kept delivery, or None."""
+        query = f"SELECT {_COLUMNS} FROM quarantine WHERE id = ?"
+        row = self._db.call(lambda c: c.execute(query, (entry_id,)).fetchone())
+        return None if row is None else QuarantinedDelivery.from_row(tuple(row))
+
+    def remove(self, entry_id: int) -> None:
+        """Forgets a delivery (after it was re-driven)."""
+        self._db.call(lambda c: c.execute("DELETE FROM quarantine WHERE id = ?", (entry_id,)))
+
+    def count(self) -> int:
+        """How many deliveries are kept."""
+        return self._db.call(
+            lambda c: int(c.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0])
+        )
+
+    def close(self) -> None:
+        """Closes the file."""
+        self._db.close()

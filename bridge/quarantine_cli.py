@@ -1,0 +1,117 @@
+"""`commerce-gateway quarantine list|show ID|redrive ID|--all`: inspect and re-drive."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from bridge.quarantine import Quarantine, QuarantinedDelivery
+from bridge.redrive import RedriveOutcome, redrive
+from bridge.settings import SettingsError, load_bridge_settings
+
+_DONE = frozenset({"stored", "duplicate", "ignored"})
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declares the `quarantine` actions and flags."""
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="Directory holding quarantine.sqlite3 (env COMMERCE_GATEWAY_DATA_DIR).",
+    )
+    parser.add_argument("--json", action="store_true", help="Print JSON instead of text.")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("list", help="List quarantined deliveries.", description="List them.")
+    show = actions.add_parser("show", help="Show one delivery: reason, headers, body.")
+    show.add_argument("id", type=int, metavar="ID", help="The entry id (see list).")
+    again = actions.add_parser(
+        "redrive",
+        help="Re-parse and forward to the core (no re-verification); removes it when stored.",
+    )
+    again.add_argument("id", type=int, nargs="?", metavar="ID", help="The entry id (see list).")
+    again.add_argument("--all", action="store_true", help="Re-drive every entry.")
+    again.add_argument(
+        "--core", metavar="HOST:PORT", help="Core gRPC target (env COMMERCE_GATEWAY_CORE)."
+    )
+
+
+def _summary(entry: QuarantinedDelivery) -> dict[str, Any]:
+    return {
+        "id": entry.entry_id,
+        "platform": entry.platform,
+        "topic": entry.topic,
+        "delivery_id": entry.delivery_id,
+        "reason": entry.reason,
+        "errors": list(entry.errors),
+        "received_at": entry.received_at.isoformat(),
+        "size": len(entry.body),
+    }
+
+
+def _list(quarantine: Quarantine, as_json: bool) -> int:
+    entries = [_summary(entry) for entry in quarantine.list()]
+    if as_json:
+        print(json.dumps(entries, indent=2))
+        return 0
+    if not entries:
+        print("quarantine is empty")
+    for e in entries:
+        print(
+            f"{e['id']:>5}  {e['received_at']}  {e['platform']:<10} {e['topic'] or '-':<28} "
+            f"{e['reason']}  ({len(e['errors'])} errors, {e['size']} bytes)"
+        )
+    return 0
+
+
+def _show(quarantine: Quarantine, entry_id: int, as_json: bool) -> int:
+    entry = quarantine.get(entry_id)
+    if entry is None:
+        print(f"commerce-gateway quarantine: no entry {entry_id}", file=sys.stderr)
+        return 1
+    document = _summary(entry) | {
+        "headers": dict(entry.headers),
+        "body": entry.body.decode("utf-8", "replace"),
+    }
+    if as_json:
+        print(json.dumps(document, indent=2))
+        return 0
+    for key in ("id", "platform", "topic", "delivery_id", "reason", "received_at"):
+        print(f"{key}: {document[key]}")
+    print("errors:", *(f"  - {error}" for error in entry.errors), sep="\n")
+    print("headers:", *(f"  {k}: {v}" for k, v in entry.headers.items()), sep="\n")
+    print("body:", document["body"], sep="\n")
+    return 0
+
+
+def _print_outcomes(outcomes: list[RedriveOutcome], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([vars(outcome) for outcome in outcomes], indent=2))
+        return
+    if not outcomes:
+        print("nothing to re-drive")
+    for o in outcomes:
+        print(f"{o.id:>5}  {o.result}: {o.detail}")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Runs the chosen action; 0 when it fully succeeded, 1 otherwise, 2 on bad input."""
+    try:
+        settings = load_bridge_settings(data_dir=args.data_dir, core=getattr(args, "core", None))
+        if args.action == "redrive" and (args.id is None) == (not args.all):
+            raise SettingsError("redrive needs exactly one of ID or --all")
+    except SettingsError as error:
+        print(f"commerce-gateway quarantine: {error}", file=sys.stderr)
+        return 2
+    quarantine = Quarantine(settings.data_dir)
+    try:
+        if args.action == "list":
+            return _list(quarantine, args.json)
+        if args.action == "show":
+            return _show(quarantine, args.id, args.json)
+        outcomes = redrive(quarantine, settings, None if args.all else args.id)
+        _print_outcomes(outcomes, args.json)
+        return 0 if all(o.result in _DONE for o in outcomes) else 1
+    finally:
+        quarantine.close()

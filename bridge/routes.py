@@ -1,0 +1,192 @@
+"""The webhook endpoint: a lean raw-ASGI route from the HTTP request to a durable event."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from bridge.asgi_io import (
+    Receive,
+    Scope,
+    Send,
+    body_chunks,
+    header_map,
+    request_url,
+    send_json,
+    send_problem,
+)
+from bridge.forwarder import Forwarder, ForwardUnavailableError
+from bridge.intake import (
+    ClientDisconnectedError,
+    choose_platform,
+    read_limited_body,
+    require_json,
+    verify_and_parse,
+    with_request_url,
+)
+from bridge.metrics import BridgeMetrics
+from bridge.pipeline import ParsedDelivery, PlatformName, VerificationConfig
+from bridge.problems import ProblemError
+from bridge.quarantine import Quarantine
+
+logger = logging.getLogger("bridge.webhooks")
+
+WEBHOOK_PATHS = ("/webhooks/shopify", "/webhooks/square", "/webhooks/betterdata", "/api/webhooks")
+
+_TOPIC_HEADERS = ("x-shopify-topic", "shopify-topic")
+_ID_HEADERS = ("x-shopify-webhook-id", "shopify-webhook-id", "webhook-id")
+
+
+def _clip(value: object) -> str:
+    return str(value)[:100]
+
+
+def describe(headers: Mapping[str, str], body: bytes | None = None) -> tuple[str, str]:
+    """Best-effort (topic, delivery id) for logs and quarantine, from headers or a JSON body."""
+    topic = next((headers[h] for h in _TOPIC_HEADERS if h in headers), "")
+    delivery_id = next((headers[h] for h in _ID_HEADERS if h in headers), "")
+    if body and not (topic and delivery_id):
+        try:
+            document = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            document = None
+        if isinstance(document, dict):
+            topic = topic or _clip(document.get("type", ""))
+            delivery_id = delivery_id or _clip(document.get("event_id", ""))
+    return _clip(topic), _clip(delivery_id)
+
+
+class WebhookEndpoint:
+    """ASGI app for POST /webhooks/{platform} and /api/webhooks."""
+
+    def __init__(
+        self,
+        *,
+        config: VerificationConfig,
+        max_body_bytes: int,
+        forwarder: Forwarder,
+        quarantine: Quarantine,
+        metrics: BridgeMetrics,
+    ) -> None:
+        """Binds the endpoint to its configuration and collaborators."""
+        self._config = config
+        self._limit = max_body_bytes
+        self._forwarder = forwarder
+        self._quarantine = quarantine
+        self._metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handles one request end to end."""
+        path: str = scope["path"]
+        headers = header_map(scope)
+        path_platform = path.rsplit("/", 1)[-1] if path.startswith("/webhooks/") else None
+        try:
+            if scope["method"] != "POST":
+                raise ProblemError("method", "method_not_allowed", "Only POST is accepted here.")
+            body = await read_limited_body(
+                body_chunks(receive), self._limit, headers.get("content-length")
+            )
+            status, document = await self._handle(scope, path_platform, headers, body)
+        except ClientDisconnectedError:
+            return
+        except ProblemError as problem:
+            self._reject(problem, path_platform, headers)
+            await send_problem(send, problem, path)
+            return
+        await send_json(send, status, document)
+
+    async def _handle(
+        self, scope: Scope, path_platform: str | None, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, Any]]:
+        require_json(headers.get("content-type"))
+        platform = choose_platform(path_platform, headers)
+        config = self._config
+        if platform == "square":
+            config = with_request_url(config, request_url(scope, headers))
+        now = datetime.now(UTC)
+        try:
+            delivery = verify_and_parse(platform, body, headers, config, now)
+        except ProblemError as problem:
+            if problem.status == 422:
+                await self._keep(platform, headers, body, problem, now)
+            raise
+        return 200, await self._deliver(delivery)
+
+    async def _keep(
+        self,
+        platform: PlatformName,
+        headers: Mapping[str, str],
+        body: bytes,
+        problem: ProblemError,
+        now: datetime,
+    ) -> None:
+        topic, delivery_id = describe(headers, body)
+        entry_id = await self._quarantine.add(
+            platform=platform,
+            topic=topic,
+            delivery_id=delivery_id,
+            reason=problem.reason,
+            errors=problem.errors,
+            headers=headers,
+            body=body,
+            received_at=now,
+        )
+        problem.detail += f" The delivery is kept in quarantine as entry {entry_id}."
+
+    async def _deliver(self, delivery: ParsedDelivery) -> dict[str, Any]:
+        if not delivery.handled or not delivery.events:
+            self._outcome(delivery, "ignored", None)
+            return {"status": "ignored", "event_id": None}
+        try:
+            results = await self._forwarder.forward(delivery.events)
+        except ForwardUnavailableError:
+            raise ProblemError(
+                "unavailable",
+                "store_unavailable",
+                "Neither the core nor the local outbox could store the delivery.",
+                platform=delivery.platform,
+            ) from None
+        duplicate = all(result.status == "duplicate" for result in results)
+        status = "duplicate" if duplicate else "accepted"
+        self._outcome(delivery, status, results[0].destination)
+        document: dict[str, Any] = {"status": status, "event_id": results[0].event_id}
+        if len(results) > 1:
+            document["event_ids"] = [result.event_id for result in results]
+        return document
+
+    def _outcome(self, delivery: ParsedDelivery, outcome: str, destination: str | None) -> None:
+        self._metrics.delivery(delivery.platform, delivery.topic, outcome)
+        logger.info(
+            "delivery " + outcome,
+            extra={
+                "platform": delivery.platform,
+                "topic": _clip(delivery.topic),
+                "delivery_id": _clip(delivery.delivery_id),
+                "shop": _clip(delivery.shop),
+                "status": 200,
+                "outcome": outcome,
+                "destination": destination,
+                "events": len(delivery.events),
+            },
+        )
+
+    def _reject(
+        self, problem: ProblemError, path_platform: str | None, headers: Mapping[str, str]
+    ) -> None:
+        platform = problem.platform or path_platform
+        self._metrics.rejection(platform, problem.status, problem.reason)
+        topic, delivery_id = describe(headers)
+        logger.warning(
+            "delivery rejected",
+            extra={
+                "platform": _clip(platform or "unknown"),
+                "topic": topic,
+                "delivery_id": delivery_id,
+                "status": problem.status,
+                "reason": problem.reason,
+            },
+        )

@@ -1,0 +1,91 @@
+"""Running the bridge app under uvicorn in the caller's event loop, and the ready file."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import tempfile
+from collections.abc import Callable, Generator
+from pathlib import Path
+
+import uvicorn
+from litestar import Litestar
+
+from bridge.settings import parse_host_port
+
+
+def bind_socket(listen: str) -> socket.socket:
+    """A listening TCP socket on HOST:PORT (port 0 picks a free one)."""
+    host, port = parse_host_port(listen)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def socket_address(sock: socket.socket) -> str:
+    """The bound address as HOST:PORT."""
+    host, port = sock.getsockname()[:2]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def write_ready_file(path: str | os.PathLike[str], content: dict[str, str]) -> None:
+    """Writes the JSON object atomically (temporary file in the same directory, then rename)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".ready-")
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(content, handle)
+    os.replace(temporary, target)
+
+
+def uvicorn_config(app: Litestar | str, **options: object) -> uvicorn.Config:
+    """uvicorn settings shared by every way of serving the bridge (logging is ours, JSON)."""
+    return uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        server_header=False,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+class AppServer(uvicorn.Server):
+    """uvicorn.Server that leaves signals to its owner and reports when it serves."""
+
+    def __init__(
+        self, config: uvicorn.Config, on_started: Callable[[], None] | None = None
+    ) -> None:
+        """Wraps the config; `on_started` runs once the app has started and sockets listen."""
+        super().__init__(config)
+        self._on_started = on_started
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        """Signals are handled by the owner (see `stop_on_signals`), not by uvicorn."""
+        yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Starts the app and the listeners, then calls `on_started`."""
+        await super().startup(sockets=sockets)
+        if self.started and self._on_started is not None:
+            self._on_started()
+
+    def stop(self) -> None:
+        """Asks the server to finish (graceful)."""
+        self.should_exit = True
+
+
+def stop_on_signals(stop: Callable[[], None]) -> None:
+    """Calls `stop` on SIGINT or SIGTERM (in the running loop)."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop)

@@ -1,0 +1,202 @@
+"""BridgeSettings: the bridge's configuration, read once (CLI flag > env > TOML file > default)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from bridge.pipeline import PlatformName, PlatformSecrets, VerificationConfig
+from service.config_file import ConfigFileError, config_section
+
+_PLATFORMS: tuple[PlatformName, ...] = ("shopify", "square", "betterdata")
+
+
+class SettingsError(ValueError):
+    """A setting is invalid; the message is one line naming it."""
+
+
+def _env(name: str, field: str) -> AliasChoices:
+    return AliasChoices(name, field)
+
+
+def parse_host_port(value: str) -> tuple[str, int]:
+    """Splits "HOST:PORT" into its parts; raises ValueError with a clear message otherwise."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"expected HOST:PORT, got {value!r}")
+    return host.strip("[]"), int(port)
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """The [bridge] and [secrets] tables of the configuration file, lowest priority."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        """Unused: the whole table is returned by __call__."""
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        """Returns the file's bridge and secret settings keyed by field name."""
+        values = dict(config_section("bridge"))
+        secrets = {k: v for k, v in config_section("secrets").items() if k != "shops"}
+        values.update({k.lower(): v for k, v in secrets.items()})
+        return {k: ",".join(v) if isinstance(v, list) else v for k, v in values.items()}
+
+
+class BridgeSettings(BaseSettings):
+    """Every setting of the HTTP bridge, with its documented default."""
+
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    http_listen: str = Field(
+        "127.0.0.1:8080", validation_alias=_env("COMMERCE_GATEWAY_HTTP_LISTEN", "http_listen")
+    )
+    core: str = Field("127.0.0.1:50051", validation_alias=_env("COMMERCE_GATEWAY_CORE", "core"))
+    publisher_token: str = Field(
+        "", validation_alias=_env("COMMERCE_GATEWAY_PUBLISHER_TOKEN", "publisher_token")
+    )
+    data_dir: Path = Field(
+        Path(".commerce-gateway"), validation_alias=_env("COMMERCE_GATEWAY_DATA_DIR", "data_dir")
+    )
+    webhook_secret: str = Field("", validation_alias=_env("WEBHOOK_SECRET", "webhook_secret"))
+    shopify_webhook_secret: str = Field(
+        "", validation_alias=_env("SHOPIFY_WEBHOOK_SECRET", "shopify_webhook_secret")
+    )
+    square_signature_key: str = Field(
+        "", validation_alias=_env("SQUARE_SIGNATURE_KEY", "square_signature_key")
+    )
+    square_notification_url: str = Field(
+        "", validation_alias=_env("SQUARE_NOTIFICATION_URL", "square_notification_url")
+    )
+    betterdata_webhook_secret: str = Field(
+        "", validation_alias=_env("BETTERDATA_WEBHOOK_SECRET", "betterdata_webhook_secret")
+    )
+    square_legacy_sha1: bool = Field(
+        False, validation_alias=_env("COMMERCE_GATEWAY_SQUARE_LEGACY_SHA1", "square_legacy_sha1")
+    )
+    replay_window_hours: float = Field(
+        72.0,
+        gt=0,
+        validation_alias=_env("COMMERCE_GATEWAY_REPLAY_WINDOW_HOURS", "replay_window_hours"),
+    )
+    timestamp_tolerance_seconds: float = Field(
+        300.0,
+        gt=0,
+        validation_alias=_env(
+            "COMMERCE_GATEWAY_TIMESTAMP_TOLERANCE_SECONDS", "timestamp_tolerance_seconds"
+        ),
+    )
+    max_body_bytes: int = Field(
+        1_048_576, gt=0, validation_alias=_env("COMMERCE_GATEWAY_MAX_BODY_BYTES", "max_body_bytes")
+    )
+    forward_deadline_ms: int = Field(
+        500,
+        gt=0,
+        validation_alias=_env("COMMERCE_GATEWAY_FORWARD_DEADLINE_MS", "forward_deadline_ms"),
+    )
+    log_level: str = Field("info", validation_alias=_env("COMMERCE_GATEWAY_LOG_LEVEL", "log_level"))
+    shop_secrets: dict[str, dict[str, list[str]]] = Field(default_factory=dict, exclude=True)
+
+    @field_validator("http_listen", "core")
+    @classmethod
+    def _check_address(cls, value: str) -> str:
+        parse_host_port(value)
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        if value.lower() not in {"debug", "info", "warning", "error", "critical"}:
+            raise ValueError("expected one of debug, info, warning, error, critical")
+        return value.lower()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """CLI overrides, then the environment, then the TOML file."""
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+    def platform_secrets(self) -> PlatformSecrets:
+        """The configured secrets: fallback, per platform and per shop."""
+        by_platform: dict[PlatformName, tuple[str, ...]] = {}
+        for platform, raw in zip(_PLATFORMS, self._platform_raw(), strict=True):
+            if _split(raw):
+                by_platform[platform] = _split(raw)
+        by_shop = {
+            shop: {p: tuple(v) for p, v in table.items() if p in _PLATFORMS}
+            for shop, table in self.shop_secrets.items()
+        }
+        return PlatformSecrets(_split(self.webhook_secret), by_platform, by_shop)
+
+    def _platform_raw(self) -> tuple[str, str, str]:
+        return (
+            self.shopify_webhook_secret,
+            self.square_signature_key,
+            self.betterdata_webhook_secret,
+        )
+
+    def first_secret(self, platform: PlatformName) -> str | None:
+        """The secret a sender signs with: the platform's first, else the fallback's first."""
+        specific = dict(zip(_PLATFORMS, self._platform_raw(), strict=True))[platform]
+        candidates = _split(specific) or _split(self.webhook_secret)
+        return candidates[0] if candidates else None
+
+    def has_any_secret(self) -> bool:
+        """Whether at least one secret is configured anywhere."""
+        secrets = self.platform_secrets()
+        return bool(secrets.fallback or secrets.by_platform or any(secrets.by_shop.values()))
+
+    def verification_config(self) -> VerificationConfig:
+        """The verification configuration the pipeline needs."""
+        return VerificationConfig(
+            secrets=self.platform_secrets(),
+            square_notification_url=self.square_notification_url or None,
+            square_legacy_sha1=self.square_legacy_sha1,
+            replay_window=timedelta(hours=self.replay_window_hours),
+            timestamp_tolerance=timedelta(seconds=self.timestamp_tolerance_seconds),
+        )
+
+
+def _shop_secrets() -> dict[str, dict[str, list[str]]]:
+    shops = config_section("secrets").get("shops", {})
+    if not isinstance(shops, dict):
+        raise SettingsError("[secrets.shops] must be a table of shop tables")
+    result: dict[str, dict[str, list[str]]] = {}
+    for shop, table in shops.items():
+        if not isinstance(table, dict):
+            raise SettingsError(f"[secrets.shops.{shop!r}] must be a table")
+        result[shop] = {
+            p: [v] if isinstance(v, str) else [str(x) for x in v] for p, v in table.items()
+        }
+    return result
+
+
+def load_bridge_settings(**overrides: Any) -> BridgeSettings:
+    """Reads the settings once; None overrides are ignored. Raises SettingsError (one line)."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        given.setdefault("shop_secrets", _shop_secrets())
+        return BridgeSettings(**given)
+    except ConfigFileError as error:
+        raise SettingsError(str(error)) from None
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "settings"
+        raise SettingsError(f"invalid setting {where}: {first['msg']}") from None

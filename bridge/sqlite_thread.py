@@ -1,0 +1,72 @@
+"""A SQLite connection owned by one dedicated thread, so the event loop never blocks on disk."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA busy_timeout=5000",
+)
+
+
+class SqliteThread:
+    """Runs functions against one SQLite file (WAL, synchronous=FULL) on its own thread."""
+
+    def __init__(self, path: Path, schema: str) -> None:
+        """Remembers the file and the schema script; nothing is opened until first use."""
+        self.path = path
+        self._schema = schema
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{path.stem}")
+        self._connection: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            for pragma in _PRAGMAS:
+                connection.execute(pragma)
+            connection.executescript(self._schema)
+            self._connection = connection
+        return self._connection
+
+    def call(self, function: Callable[[sqlite3.Connection], T]) -> T:
+        """Runs `function(connection)` on the dedicated thread and waits (for CLIs and threads)."""
+        return self._executor.submit(lambda: function(self._connect())).result()
+
+    async def run(self, function: Callable[[sqlite3.Connection], T]) -> T:
+        """Runs `function(connection)` on the dedicated thread without blocking the loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: function(self._connect()))
+
+    def close(self) -> None:
+        """Closes the connection and stops the thread."""
+
+        def _close() -> None:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+        self._executor.submit(_close).result()
+        self._executor.shutdown(wait=True)
+
+
+def write_transaction(
+    connection: sqlite3.Connection, statement: str, rows: list[tuple[object, ...]]
+) -> None:
+    """Executes one statement for many rows in a single committed IMMEDIATE transaction."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.executemany(statement, rows)
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")

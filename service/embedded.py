@@ -1,0 +1,99 @@
+"""`commerce-gateway run`: core and bridge together in one process and one event loop."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import socket
+import sys
+
+from bridge.app import create_app, create_forwarder
+from bridge.serving import (
+    AppServer,
+    bind_socket,
+    socket_address,
+    stop_on_signals,
+    uvicorn_config,
+    write_ready_file,
+)
+from bridge.settings import BridgeSettings, load_bridge_settings
+from bridge.settings import SettingsError as BridgeSettingsError
+from service.logs import configure_logging
+from service.server import start_core
+from service.settings import CoreSettings, SettingsError, load_core_settings
+
+logger = logging.getLogger("service.embedded")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declares the `run` flags."""
+    parser.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        help="Bridge HTTP listen address "
+        "(env COMMERCE_GATEWAY_HTTP_LISTEN, default 127.0.0.1:8080).",
+    )
+    parser.add_argument(
+        "--grpc",
+        metavar="HOST:PORT",
+        help="Core gRPC listen address "
+        "(env COMMERCE_GATEWAY_GRPC_LISTEN, default 127.0.0.1:50051).",
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="Directory of the event store, outbox and quarantine (env COMMERCE_GATEWAY_DATA_DIR, "
+        "default ./.commerce-gateway).",
+    )
+    parser.add_argument(
+        "--ready-file",
+        metavar="PATH",
+        help='Once serving, write {"grpc": "HOST:PORT", "http": "HOST:PORT"} here (atomically).',
+    )
+
+
+async def run(
+    core_settings: CoreSettings,
+    bridge_settings: BridgeSettings,
+    sock: socket.socket,
+    ready_file: str | None,
+) -> None:
+    """Starts the core, then serves the bridge against it; SIGINT/SIGTERM stop both cleanly."""
+    core = await start_core(core_settings)
+    try:
+        settings = bridge_settings.model_copy(update={"core": core.address})
+        http = socket_address(sock)
+
+        def started() -> None:
+            logger.info("commerce-gateway serving", extra={"grpc": core.address, "http": http})
+            if ready_file:
+                write_ready_file(ready_file, {"grpc": core.address, "http": http})
+
+        server = AppServer(
+            uvicorn_config(create_app(settings, create_forwarder(settings))), started
+        )
+        stop_on_signals(server.stop)
+        await server.serve(sockets=[sock])
+    finally:
+        await core.stop()
+        logger.info("commerce-gateway stopped")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Runs core and bridge; exit code 2 on a bad setting, 1 when a port cannot be bound."""
+    try:
+        core_settings = load_core_settings(grpc_listen=args.grpc, data_dir=args.data_dir)
+        bridge_settings = load_bridge_settings(http_listen=args.http, data_dir=args.data_dir)
+    except (SettingsError, BridgeSettingsError) as error:
+        print(f"commerce-gateway run: {error}", file=sys.stderr)
+        return 2
+    configure_logging(core_settings.log_level)
+    try:
+        sock = bind_socket(bridge_settings.http_listen)
+    except OSError as error:
+        where = bridge_settings.http_listen
+        print(f"commerce-gateway run: cannot listen on {where}: {error.strerror}", file=sys.stderr)
+        return 1
+    asyncio.run(run(core_settings, bridge_settings, sock, args.ready_file))
+    return 0
