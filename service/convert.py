@@ -1,0 +1,158 @@
+"""Conversions between protobuf messages and the core's domain values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from commercegateway.v1 import core_service_pb2 as api
+from commercegateway.v1 import events_pb2 as ev
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from service.domain import (
+    Binding,
+    BindingKind,
+    InventoryChange,
+    InventoryLevel,
+    OrderFacts,
+    Session,
+)
+
+KIND_BY_PAYLOAD: dict[str, ev.EventKind.ValueType] = {
+    "inventory_updated": ev.EVENT_KIND_INVENTORY_UPDATED,
+    "order_created": ev.EVENT_KIND_ORDER_CREATED,
+    "product_updated": ev.EVENT_KIND_PRODUCT_UPDATED,
+    "product_deleted": ev.EVENT_KIND_PRODUCT_DELETED,
+    "catalog_refresh": ev.EVENT_KIND_CATALOG_REFRESH,
+    "checkout_completed": ev.EVENT_KIND_CHECKOUT_COMPLETED,
+}
+BINDING_KINDS: dict[api.SessionBindingKind.ValueType, BindingKind] = {
+    api.SESSION_BINDING_KIND_CART_TOKEN: "cart_token",
+    api.SESSION_BINDING_KIND_CHECKOUT_ID: "checkout_id",
+    api.SESSION_BINDING_KIND_ORDER_ID: "order_id",
+}
+BINDING_PROTO = {name: number for number, name in BINDING_KINDS.items()}
+ALERT_PROTO: dict[str, ev.InventoryAlertKind.ValueType] = {
+    "OUT_OF_STOCK": ev.INVENTORY_ALERT_KIND_OUT_OF_STOCK,
+    "BACK_IN_STOCK": ev.INVENTORY_ALERT_KIND_BACK_IN_STOCK,
+    "LOW_STOCK": ev.INVENTORY_ALERT_KIND_LOW_STOCK,
+}
+
+
+def event_kind(event: ev.Event) -> ev.EventKind.ValueType:
+    """The EventKind of an event's payload (EVENT_KIND_UNSPECIFIED when none is set)."""
+    case = event.WhichOneof("payload")
+    return KIND_BY_PAYLOAD.get(case or "", ev.EVENT_KIND_UNSPECIFIED)
+
+
+def to_datetime(stamp: Timestamp, present: bool) -> datetime | None:
+    """A Timestamp as an aware UTC datetime, or None when the field is unset."""
+    return stamp.ToDatetime(tzinfo=UTC) if present else None
+
+
+def set_timestamp(target: Timestamp, value: datetime | None) -> None:
+    """Writes a datetime into a Timestamp field; leaves it unset for None."""
+    if value is not None:
+        target.FromDatetime(value)
+
+
+def decimal_text(value: Decimal | None) -> str:
+    """A quantity as the exact decimal string the API carries ("" for unknown)."""
+    return "" if value is None else format(value, "f")
+
+
+def order_facts(event: ev.Event, session_attribute: str) -> OrderFacts:
+    """What an OrderCreated event says for the session rules."""
+    order = event.order_created
+    named = order.session_id or order.attributes.get(session_attribute, "")
+    keys = (
+        Binding("order_id", order.order_id),
+        Binding("checkout_id", order.checkout_id),
+        Binding("cart_token", order.cart_token),
+    )
+    completed = order.state == ev.ORDER_STATE_COMPLETED
+    return OrderFacts(event.shop, order.order_id, completed, order.version, named, keys)
+
+
+def checkout_facts(event: ev.Event) -> OrderFacts:
+    """What a CheckoutCompleted event says for the session rules."""
+    checkout = event.checkout_completed
+    keys = (Binding("order_id", checkout.order_id),)
+    return OrderFacts(event.shop, checkout.order_id, True, 0, checkout.session_id, keys)
+
+
+def alert_message(event: ev.Event, change: InventoryChange) -> ev.InventoryAlert:
+    """The InventoryAlert an applied inventory change derives."""
+    level = change.level
+    alert = ev.InventoryAlert(
+        sequence=event.sequence,
+        kind=ALERT_PROTO[change.alert] if change.alert else ev.INVENTORY_ALERT_KIND_UNSPECIFIED,
+        shop=level.shop,
+        product_id=level.product_id,
+        variant_id=level.variant_id,
+        sku=level.sku,
+        inventory_item_id=level.inventory_item_id,
+        location_id=level.location_id,
+        previous_quantity=decimal_text(change.previous),
+        new_quantity=decimal_text(level.available),
+        platform=event.platform,
+        event_id=event.id,
+    )
+    if event.HasField("occur_time"):
+        alert.occur_time.CopyFrom(event.occur_time)
+    return alert
+
+
+def completion_message(event: ev.Event, session_id: str, order_id: str) -> ev.OrderCompletion:
+    """The OrderCompletion an order or checkout event derives."""
+    completion = ev.OrderCompletion(
+        sequence=event.sequence,
+        session_id=session_id,
+        order_id=order_id,
+        shop=event.shop,
+        platform=event.platform,
+        event_id=event.id,
+    )
+    payload = event.order_created if event.HasField("order_created") else None
+    total = payload.total if payload else event.checkout_completed.total
+    if (payload or event.checkout_completed).HasField("total"):
+        completion.total.CopyFrom(total)
+    if event.HasField("occur_time"):
+        completion.occur_time.CopyFrom(event.occur_time)
+    return completion
+
+
+def level_message(level: InventoryLevel) -> api.InventoryLevel:
+    """The API message of a stored inventory level."""
+    message = api.InventoryLevel(
+        shop=level.shop,
+        inventory_item_id=level.inventory_item_id,
+        location_id=level.location_id,
+        available=decimal_text(level.available),
+        product_id=level.product_id,
+        variant_id=level.variant_id,
+        sku=level.sku,
+        sequence=level.sequence,
+    )
+    set_timestamp(message.update_time, level.update_time)
+    return message
+
+
+def session_message(session: Session) -> api.Session:
+    """The API message of a session."""
+    message = api.Session(
+        session_id=session.session_id,
+        shop=session.shop,
+        state=(
+            api.SESSION_STATE_COMPLETED
+            if session.state == "completed"
+            else api.SESSION_STATE_ACTIVE
+        ),
+        bindings=[
+            api.SessionBinding(kind=BINDING_PROTO[b.kind], value=b.value) for b in session.bindings
+        ],
+        order_id=session.order_id,
+        completion_sequence=session.completion_sequence,
+    )
+    set_timestamp(message.complete_time, session.complete_time)
+    return message

@@ -1,0 +1,121 @@
+"""Broadcaster: hands committed records to bounded per-subscriber queues, in sequence order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from service.store.base import CommittedRecord
+
+T = TypeVar("T")
+Selector = Callable[[CommittedRecord], Sequence[T]]
+
+
+class Subscription(Generic[T]):
+    """One subscriber's bounded queue of (sequence, item) and its delivery progress."""
+
+    def __init__(self, select: Selector[T], capacity: int, start: int) -> None:
+        """`select` picks this subscriber's items from a record; `start` is the last sequence
+        broadcast before registration."""
+        self.select = select
+        self.capacity = capacity
+        self.offered_through = start
+        self.replaying = False
+        self.lagged = False
+        self.overflowed = False
+        self.closed = False
+        self.on_overflow: Callable[[], None] | None = None
+        self._queue: deque[tuple[int, T]] = deque()
+        self._ready = asyncio.Event()
+
+    def offer(self, records: Sequence[CommittedRecord]) -> None:
+        """Queues the matching items of committed records (called by the Broadcaster)."""
+        if self.overflowed or self.closed:
+            return
+        for record in records:
+            for item in self.select(record):
+                self._queue.append((record.sequence, item))
+        self.offered_through = records[-1].sequence
+        if len(self._queue) > self.capacity:
+            self._queue.clear()
+            if self.replaying:
+                self.lagged = True  # the replay will read what was dropped from the store
+            else:
+                self.overflowed = True
+                if self.on_overflow is not None:
+                    self.on_overflow()
+        self._ready.set()
+
+    def take(self, limit: int, after: int) -> list[tuple[int, T]]:
+        """Removes up to `limit` queued items, dropping those at or before `after`."""
+        taken: list[tuple[int, T]] = []
+        queue = self._queue
+        while queue and len(taken) < limit:
+            entry = queue.popleft()
+            if entry[0] > after:
+                taken.append(entry)
+        if not queue:
+            self._ready.clear()
+        return taken
+
+    @property
+    def pending(self) -> int:
+        """Items waiting in the queue."""
+        return len(self._queue)
+
+    async def wait(self, timeout: float) -> bool:
+        """Waits until items arrive or the subscription ends; False after `timeout`."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._ready.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    def close(self) -> None:
+        """Ends the subscription (server shutdown)."""
+        self.closed = True
+        self._ready.set()
+
+
+class Broadcaster:
+    """Delivers each commit's records to every registered subscription, in order."""
+
+    def __init__(self, last_sequence: int = 0) -> None:
+        """Starts after `last_sequence`, the newest sequence already stored."""
+        self.last_sequence = last_sequence
+        self._subscriptions: set[Subscription[Any]] = set()
+        self.closed = False
+
+    def subscribe(self, select: Selector[T], capacity: int) -> Subscription[T]:
+        """Registers a subscription that receives everything broadcast from now on."""
+        subscription: Subscription[T] = Subscription(select, capacity, self.last_sequence)
+        if self.closed:
+            subscription.close()
+        self._subscriptions.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription[T]) -> None:
+        """Forgets a subscription."""
+        self._subscriptions.discard(subscription)
+
+    def publish(self, records: Sequence[CommittedRecord]) -> None:
+        """Hands committed records (in sequence order) to every subscription."""
+        if not records:
+            return
+        for subscription in tuple(self._subscriptions):
+            subscription.offer(records)
+        self.last_sequence = records[-1].sequence
+
+    @property
+    def count(self) -> int:
+        """Registered subscriptions."""
+        return len(self._subscriptions)
+
+    def close(self) -> None:
+        """Ends every subscription and refuses new ones (server shutdown)."""
+        self.closed = True
+        for subscription in tuple(self._subscriptions):
+            subscription.close()

@@ -1,0 +1,118 @@
+"""`commerce-gateway core`: parse flags and env into CoreSettings once, then serve."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from service.logs import configure_logging
+from service.server import RunningCore, start_core
+from service.settings import CoreSettings, SettingsError, load_core_settings
+
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declares the core's flags; each also comes from env COMMERCE_GATEWAY_<NAME>."""
+    parser.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        help="gRPC listen address (env COMMERCE_GATEWAY_GRPC_LISTEN, default 127.0.0.1:50051;"
+        " port 0 picks a free port)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="directory of the SQLite store (env COMMERCE_GATEWAY_DATA_DIR,"
+        " default ./.commerce-gateway)",
+    )
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="store URL: empty for SQLite in the data dir, sqlite:///PATH, or postgres://..."
+        " (env COMMERCE_GATEWAY_STORE)",
+    )
+    parser.add_argument(
+        "--ready-file",
+        metavar="PATH",
+        help='once serving, write {"grpc": "HOST:PORT"} to this file (atomically)',
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        help="log level (env COMMERCE_GATEWAY_LOG_LEVEL, default info)",
+    )
+    parser.epilog = (
+        "Other settings come from env only (or the [core] table of the TOML file named by"
+        " COMMERCE_GATEWAY_CONFIG): COMMERCE_GATEWAY_PUBLISHER_TOKEN, _SUBSCRIBER_TOKEN,"
+        " _LOW_STOCK_THRESHOLD, _RETENTION_HOURS, _HEARTBEAT_SECONDS, _SUBSCRIBER_QUEUE,"
+        " _SESSION_ATTRIBUTE, _TLS_CERT, _TLS_KEY."
+    )
+
+
+def write_ready_file(path: Path, content: dict[str, str]) -> None:
+    """Writes JSON to `path` atomically (temporary file, then rename)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(content))
+    temporary.replace(path)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+async def serve(settings: CoreSettings, ready_file: Path | None = None) -> None:
+    """Runs the core until SIGTERM or SIGINT, then stops it gracefully."""
+    core: RunningCore = await start_core(settings)
+    loop = asyncio.get_running_loop()
+    stopping: asyncio.Future[None] = loop.create_future()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, _resolve, stopping)
+    if ready_file is not None:
+        write_ready_file(ready_file, {"grpc": core.address})
+    await stopping
+    await core.stop()
+
+
+def _run(coroutine_settings: CoreSettings, ready_file: Path | None) -> None:
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(serve(coroutine_settings, ready_file))
+        return
+    uvloop.run(serve(coroutine_settings, ready_file))
+
+
+def main(args: argparse.Namespace) -> int:
+    """Starts the core with flags > env > TOML > defaults; 2 on a bad setting."""
+    try:
+        settings = load_core_settings(
+            grpc_listen=args.listen,
+            data_dir=args.data_dir,
+            store=args.store,
+            log_level=args.log_level,
+        )
+    except SettingsError as error:
+        print(f"commerce-gateway core: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    ready = Path(args.ready_file) if args.ready_file else None
+    try:
+        _run(settings, ready)
+    except SettingsError as error:
+        print(f"commerce-gateway core: {error}", file=sys.stderr)
+        return 2
+    except (OSError, RuntimeError) as error:
+        print(f"commerce-gateway core: cannot start: {error}", file=sys.stderr)
+        return 1
+    with contextlib.suppress(Exception):
+        logging.shutdown()
+    return 0

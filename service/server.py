@@ -1,0 +1,135 @@
+"""Builds and runs the core: store, broadcaster, gRPC server with health and reflection."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+import grpc
+from commercegateway.v1 import core_service_pb2, core_service_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+
+from service.auth import Authorizer
+from service.fanout import Broadcaster
+from service.retention import Retention
+from service.servicer import CoreServicer
+from service.settings import CoreSettings
+from service.store.base import EventStore
+from service.store.factory import create_store
+from service.subscriptions import SubscriptionService
+
+logger = logging.getLogger(__name__)
+
+SERVICE_NAME = core_service_pb2.DESCRIPTOR.services_by_name["CoreService"].full_name
+# Idle subscriber streams must survive: clients may ping every 10 s without data, the
+# server pings idle connections every 60 s and never closes a connection for being idle.
+SERVER_OPTIONS: list[tuple[str, int]] = [
+    ("grpc.keepalive_time_ms", 60_000),
+    ("grpc.keepalive_timeout_ms", 20_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
+    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+]
+
+
+@dataclass
+class RunningCore:
+    """A started core: its address, and how to stop it."""
+
+    address: str
+    port: int
+    server: grpc.aio.Server
+    store: EventStore
+    broadcaster: Broadcaster
+    health: HealthServicer
+    settings: CoreSettings
+    retention: Retention
+    _stopped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def stop(self, grace: float | None = 5.0) -> None:
+        """Reports NOT_SERVING, ends streams cleanly, stops the server, closes the store."""
+        if self._stopped.is_set():
+            return
+        logger.info("core stopping", extra={"address": self.address})
+        await self.health.enter_graceful_shutdown()
+        if self.settings.shutdown_drain_seconds:
+            await asyncio.sleep(self.settings.shutdown_drain_seconds)
+        self.broadcaster.close()
+        await self.retention.stop()
+        await self.server.stop(grace)
+        await self.store.close()
+        self._stopped.set()
+        logger.info("core stopped", extra={"address": self.address})
+
+    async def wait_for_termination(self) -> None:
+        """Returns once the core has been stopped."""
+        await self._stopped.wait()
+
+
+def _bind(server: grpc.aio.Server, settings: CoreSettings) -> int:
+    address = settings.grpc_listen
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        credentials = grpc.ssl_server_credentials(
+            [(settings.tls_key.read_bytes(), settings.tls_cert.read_bytes())]
+        )
+        return server.add_secure_port(address, credentials)
+    return server.add_insecure_port(address)
+
+
+async def _add_health(server: grpc.aio.Server) -> HealthServicer:
+    servicer = HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    for name in ("", SERVICE_NAME):
+        await servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return servicer
+
+
+async def start_core(settings: CoreSettings) -> RunningCore:
+    """Opens the store and serves CoreService, health and reflection on settings.grpc_listen."""
+    store = create_store(settings)
+    broadcaster = Broadcaster()
+    await store.open(broadcaster.publish)
+    broadcaster.last_sequence = (await store.info()).last_sequence
+    server = grpc.aio.server(options=SERVER_OPTIONS)
+    subscriptions = SubscriptionService(
+        store, broadcaster, settings.subscriber_queue, settings.heartbeat_seconds
+    )
+    authorizer = Authorizer(
+        settings.publisher_token.get_secret_value() if settings.publisher_token else None,
+        settings.subscriber_token.get_secret_value() if settings.subscriber_token else None,
+    )
+    servicer = CoreServicer(store, subscriptions, authorizer)
+    core_service_pb2_grpc.add_CoreServiceServicer_to_server(servicer, server)
+    health_servicer = await _add_health(server)
+    reflection.enable_server_reflection(
+        (
+            SERVICE_NAME,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
+        server,
+    )
+    try:
+        port = _bind(server, settings)
+    except Exception:
+        await store.close()
+        raise
+    await server.start()
+    retention = Retention(store, settings.retention_hours, settings.retention_interval_seconds)
+    retention.start()
+    address = f"{settings.listen_host}:{port}"
+    if ":" in settings.listen_host:
+        address = f"[{settings.listen_host}]:{port}"
+    logger.info("core serving", extra={"address": address, "store": store_kind(settings)})
+    return RunningCore(
+        address, port, server, store, broadcaster, health_servicer, settings, retention
+    )
+
+
+def store_kind(settings: CoreSettings) -> str:
+    """A log-safe name of the configured store engine (never the URL with credentials)."""
+    return settings.store.split(":", 1)[0] if settings.store else "sqlite"

@@ -1,0 +1,203 @@
+"""CoreServicer: the gRPC methods of CoreService; proto <-> domain, auth, no business rules."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+from commercegateway.v1 import core_service_pb2 as api
+from commercegateway.v1 import core_service_pb2_grpc as api_grpc
+
+from service import convert, validation
+from service.auth import Authorizer
+from service.errors import CoreError, InvalidArgumentError, NotFoundError, status_of
+from service.paging import decode_page_token, encode_page_token
+from service.store.base import EventStore
+from service.subscriptions import SubscriptionService
+
+Req = TypeVar("Req")
+Resp = TypeVar("Resp")
+Unary = grpc.aio.ServicerContext[Req, Awaitable[Resp]]
+Stream = grpc.aio.ServicerContext[Req, AsyncIterator[Resp]]
+
+
+async def abort_with(context: grpc.aio.ServicerContext[Any, Any], error: CoreError) -> None:
+    """Ends the call with the status the error table gives."""
+    await context.abort(status_of(error), str(error))
+
+
+class CoreServicer(api_grpc.CoreServiceServicer):
+    """Implements CoreService over an EventStore and the subscription service."""
+
+    def __init__(
+        self, store: EventStore, subscriptions: SubscriptionService, authorizer: Authorizer
+    ) -> None:
+        """Serves `store` and `subscriptions`, checking tokens with `authorizer`."""
+        self.store = store
+        self.subscriptions = subscriptions
+        self.authorizer = authorizer
+
+    async def _unary(
+        self,
+        context: grpc.aio.ServicerContext[Any, Any],
+        work: Callable[[], Awaitable[Resp]],
+        publish: bool = False,
+    ) -> Resp:
+        try:
+            metadata = context.invocation_metadata()
+            if publish:
+                self.authorizer.check_publish(metadata)
+            else:
+                self.authorizer.check_read(metadata)
+            return await work()
+        except CoreError as error:
+            await abort_with(context, error)
+            raise  # unreachable: abort raises
+
+    async def PublishEvents(
+        self,
+        request: api.PublishEventsRequest,
+        context: Unary[api.PublishEventsRequest, api.PublishEventsResponse],
+    ) -> api.PublishEventsResponse:
+        """Stores a batch of events idempotently; see the proto."""
+
+        async def work() -> api.PublishEventsResponse:
+            validation.check_batch(request.events)
+            outcomes = await self.store.publish(list(request.events))
+            return api.PublishEventsResponse(
+                results=[
+                    api.PublishResult(
+                        outcome=(
+                            api.PUBLISH_OUTCOME_STORED
+                            if outcome.stored
+                            else api.PUBLISH_OUTCOME_DUPLICATE
+                        ),
+                        sequence=outcome.sequence,
+                        event_id=outcome.event_id,
+                    )
+                    for outcome in outcomes
+                ]
+            )
+
+        return await self._unary(context, work, publish=True)
+
+    async def SubscribeEvents(
+        self,
+        request: api.SubscribeEventsRequest,
+        context: Stream[api.SubscribeEventsRequest, api.SubscribeEventsResponse],
+    ) -> AsyncIterator[api.SubscribeEventsResponse]:
+        """Streams events after the cursor, then live; see the proto."""
+        after = request.after_sequence if request.HasField("after_sequence") else None
+        try:
+            self.authorizer.check_read(context.invocation_metadata())
+            stream = self.subscriptions.events(after, request.shop, list(request.kinds), context)
+            async for items, cursor in stream:
+                yield api.SubscribeEventsResponse(events=items, sequence=cursor)
+        except CoreError as error:
+            await abort_with(context, error)
+
+    async def SubscribeInventoryAlerts(
+        self,
+        request: api.SubscribeInventoryAlertsRequest,
+        context: Stream[api.SubscribeInventoryAlertsRequest, api.SubscribeInventoryAlertsResponse],
+    ) -> AsyncIterator[api.SubscribeInventoryAlertsResponse]:
+        """Streams inventory alerts after the cursor, then live; see the proto."""
+        after = request.after_sequence if request.HasField("after_sequence") else None
+        try:
+            self.authorizer.check_read(context.invocation_metadata())
+            stream = self.subscriptions.alerts(after, request.shop, context)
+            async for items, cursor in stream:
+                yield api.SubscribeInventoryAlertsResponse(alerts=items, sequence=cursor)
+        except CoreError as error:
+            await abort_with(context, error)
+
+    async def SubscribeOrderCompletions(
+        self,
+        request: api.SubscribeOrderCompletionsRequest,
+        context: Stream[
+            api.SubscribeOrderCompletionsRequest, api.SubscribeOrderCompletionsResponse
+        ],
+    ) -> AsyncIterator[api.SubscribeOrderCompletionsResponse]:
+        """Streams order completions after the cursor, then live; see the proto."""
+        after = request.after_sequence if request.HasField("after_sequence") else None
+        try:
+            self.authorizer.check_read(context.invocation_metadata())
+            stream = self.subscriptions.completions(after, request.shop, context)
+            async for items, cursor in stream:
+                yield api.SubscribeOrderCompletionsResponse(completions=items, sequence=cursor)
+        except CoreError as error:
+            await abort_with(context, error)
+
+    async def GetInventoryLevel(
+        self,
+        request: api.GetInventoryLevelRequest,
+        context: Unary[api.GetInventoryLevelRequest, api.GetInventoryLevelResponse],
+    ) -> api.GetInventoryLevelResponse:
+        """Returns one stored level, NOT_FOUND when absent."""
+
+        async def work() -> api.GetInventoryLevelResponse:
+            if not request.shop or not request.inventory_item_id:
+                raise InvalidArgumentError("shop and inventory_item_id are required")
+            level = await self.store.get_inventory_level(
+                request.shop, request.inventory_item_id, request.location_id
+            )
+            if level is None:
+                raise NotFoundError("no inventory level for that shop, item and location")
+            return api.GetInventoryLevelResponse(level=convert.level_message(level))
+
+        return await self._unary(context, work)
+
+    async def ListInventoryLevels(
+        self,
+        request: api.ListInventoryLevelsRequest,
+        context: Unary[api.ListInventoryLevelsRequest, api.ListInventoryLevelsResponse],
+    ) -> api.ListInventoryLevelsResponse:
+        """Returns a page of stored levels; see the proto."""
+
+        async def work() -> api.ListInventoryLevelsResponse:
+            size = validation.page_size(request.page_size)
+            after = decode_page_token(request.page_token)
+            page = await self.store.list_inventory_levels(request.shop, after, size)
+            token = ""
+            if page.more and page.levels:
+                last = page.levels[-1]
+                token = encode_page_token((last.shop, last.inventory_item_id, last.location_id))
+            return api.ListInventoryLevelsResponse(
+                levels=[convert.level_message(level) for level in page.levels],
+                next_page_token=token,
+                sequence=page.sequence,
+            )
+
+        return await self._unary(context, work)
+
+    async def GetSession(
+        self,
+        request: api.GetSessionRequest,
+        context: Unary[api.GetSessionRequest, api.GetSessionResponse],
+    ) -> api.GetSessionResponse:
+        """Returns a session, NOT_FOUND when unknown."""
+
+        async def work() -> api.GetSessionResponse:
+            if not request.session_id:
+                raise InvalidArgumentError("session_id is required")
+            session = await self.store.get_session(request.session_id)
+            if session is None:
+                raise NotFoundError("no session with that session_id")
+            return api.GetSessionResponse(session=convert.session_message(session))
+
+        return await self._unary(context, work)
+
+    async def BindSession(
+        self,
+        request: api.BindSessionRequest,
+        context: Unary[api.BindSessionRequest, api.BindSessionResponse],
+    ) -> api.BindSessionResponse:
+        """Binds keys to a session, creating it when new."""
+
+        async def work() -> api.BindSessionResponse:
+            bindings = validation.check_bindings(request)
+            session = await self.store.bind_session(request.session_id, request.shop, bindings)
+            return api.BindSessionResponse(session=convert.session_message(session))
+
+        return await self._unary(context, work)

@@ -1,0 +1,149 @@
+"""CoreSettings: every setting of the core, from flags, env, the TOML [core] table, defaults."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from service.config_file import ConfigFileError, config_section
+
+ENV_PREFIX = "COMMERCE_GATEWAY_"
+
+
+class SettingsError(ValueError):
+    """A setting is invalid; the message is one line naming the setting."""
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    """Splits "HOST:PORT" (or "[::1]:PORT") into host and port; raises ValueError when bad."""
+    host, sep, port_text = listen.rpartition(":")
+    if not sep or not host or not port_text.isdigit():
+        raise ValueError(f"expected HOST:PORT, got {listen!r}")
+    port = int(port_text)
+    if port > 65535:
+        raise ValueError(f"port out of range in {listen!r}")
+    return host.strip("[]"), port
+
+
+def is_loopback(host: str) -> bool:
+    """True when the host names the loopback interface only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class CoreSettings(BaseSettings):
+    """Settings of the core; env vars are COMMERCE_GATEWAY_<NAME>, TOML keys are <name>."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    grpc_listen: str = Field("127.0.0.1:50051", description="gRPC listen address HOST:PORT.")
+    data_dir: Path = Field(Path(".commerce-gateway"), description="Directory of local data.")
+    store: str = Field("", description="Store URL; empty means SQLite in the data dir.")
+    publisher_token: SecretStr | None = Field(None, description="Token allowed to publish.")
+    subscriber_token: SecretStr | None = Field(None, description="Token allowed to read.")
+    low_stock_threshold: int = Field(5, ge=0, description="LOW_STOCK alert threshold.")
+    retention_hours: float = Field(168.0, gt=0, description="Hours the event log is kept.")
+    retention_interval_seconds: float = Field(
+        300.0, gt=0, description="Seconds between log compactions."
+    )
+    heartbeat_seconds: float = Field(15.0, gt=0, description="Seconds between heartbeats.")
+    subscriber_queue: int = Field(10000, ge=1, description="Items buffered per subscriber.")
+    session_attribute: str = Field("gateway_session_id", min_length=1)
+    tls_cert: Path | None = Field(None, description="TLS certificate chain (PEM).")
+    tls_key: Path | None = Field(None, description="TLS private key (PEM).")
+    log_level: str = Field("info", description="Log level.")
+    shutdown_drain_seconds: float = Field(
+        0.0, ge=0, description="Seconds to report NOT_SERVING before ending streams at stop."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Precedence: explicit values (CLI flags) > env > TOML [core] table > defaults."""
+        toml = InitSettingsSource(settings_cls, init_kwargs=config_section("core"))
+        return (init_settings, env_settings, toml)
+
+    @field_validator("publisher_token", "subscriber_token", mode="before")
+    @classmethod
+    def _empty_token_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("tls_cert", "tls_key", mode="before")
+    @classmethod
+    def _empty_path_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("grpc_listen")
+    @classmethod
+    def _valid_listen(cls, value: str) -> str:
+        split_listen(value)
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _valid_level(cls, value: str) -> str:
+        if value.lower() not in {"debug", "info", "warning", "error", "critical"}:
+            raise ValueError("expected debug, info, warning, error or critical")
+        return value.lower()
+
+    @model_validator(mode="after")
+    def _safe_exposure(self) -> CoreSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key must be set together")
+        host, _ = split_listen(self.grpc_listen)
+        unset = [
+            name for name in ("publisher_token", "subscriber_token") if getattr(self, name) is None
+        ]
+        if unset and not is_loopback(host):
+            names = ", ".join(ENV_PREFIX + name.upper() for name in unset)
+            raise ValueError(f"listening on {host} (not loopback) needs tokens: set {names}")
+        return self
+
+    @property
+    def listen_host(self) -> str:
+        """The host part of grpc_listen."""
+        return split_listen(self.grpc_listen)[0]
+
+    @property
+    def listen_port(self) -> int:
+        """The port part of grpc_listen (0 = any free port)."""
+        return split_listen(self.grpc_listen)[1]
+
+
+def _one_line(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{ENV_PREFIX}{location.upper()}: {message}" if location else message)
+    return "invalid core setting: " + "; ".join(parts)
+
+
+def load_core_settings(**overrides: Any) -> CoreSettings:
+    """Reads the settings once; overrides (CLI flags) win. Raises SettingsError (one line)."""
+    explicit = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return CoreSettings(**explicit)
+    except ValidationError as error:
+        raise SettingsError(_one_line(error)) from None
+    except ConfigFileError as error:
+        raise SettingsError(str(error)) from None

@@ -1,0 +1,117 @@
+"""The EventStore protocol every engine (SQLite, PostgreSQL) implements."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from commercegateway.v1 import events_pb2
+
+from service.domain import Binding, InventoryLevel, Session
+
+
+@dataclass(frozen=True, slots=True)
+class PublishOutcome:
+    """The result of storing one event: stored now, or a duplicate of an earlier one."""
+
+    stored: bool
+    sequence: int
+    event_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommittedRecord:
+    """One stored event and what it derived, as streamed to subscribers."""
+
+    event: events_pb2.Event
+    alerts: tuple[events_pb2.InventoryAlert, ...] = ()
+    completions: tuple[events_pb2.OrderCompletion, ...] = ()
+
+    @property
+    def sequence(self) -> int:
+        """The event's log sequence."""
+        return self.event.sequence
+
+
+@dataclass(frozen=True, slots=True)
+class LevelPage:
+    """One page of inventory levels, with the sequence they are consistent with."""
+
+    levels: list[InventoryLevel]
+    sequence: int
+    more: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StoreRules:
+    """Parameters of the state rules an engine applies while storing."""
+
+    low_stock_threshold: int = 5
+    session_attribute: str = "gateway_session_id"
+
+
+CommitListener = Callable[[Sequence[CommittedRecord]], None]
+
+
+@dataclass
+class StoreInfo:
+    """Positions of the log: the last sequence and the newest compacted one."""
+
+    last_sequence: int = 0
+    compacted_through: int = 0
+
+
+class EventStore(Protocol):
+    """The core's durable event log and state; all methods are safe on the event loop."""
+
+    async def open(self, listener: CommitListener) -> None:
+        """Opens (and migrates) the store; `listener` gets every commit's records, in order,
+        called on the event loop before the publishers' replies."""
+
+    async def close(self) -> None:
+        """Finishes pending work and releases the store."""
+
+    async def publish(self, events: Sequence[events_pb2.Event]) -> list[PublishOutcome]:
+        """Stores the events in order, idempotently by (platform, source_event_id), with the
+        state changes and items they derive, durably, in one transaction."""
+
+    async def info(self) -> StoreInfo:
+        """The last sequence and the newest compacted sequence of the log."""
+
+    async def read_events(
+        self, after: int, limit: int, shop: str = "", kinds: Sequence[int] = ()
+    ) -> list[events_pb2.Event]:
+        """Stored events after a sequence, in order, optionally filtered by shop and kind."""
+
+    async def read_alerts(
+        self, after: int, limit: int, shop: str = ""
+    ) -> list[events_pb2.InventoryAlert]:
+        """Stored alerts of events after a sequence, in order, optionally of one shop."""
+
+    async def read_completions(
+        self, after: int, limit: int, shop: str = ""
+    ) -> list[events_pb2.OrderCompletion]:
+        """Stored completions of events after a sequence, in order, optionally of one shop."""
+
+    async def get_inventory_level(
+        self, shop: str, inventory_item_id: str, location_id: str
+    ) -> InventoryLevel | None:
+        """One stored level, or None."""
+
+    async def list_inventory_levels(
+        self, shop: str, after: tuple[str, str, str] | None, limit: int
+    ) -> LevelPage:
+        """Levels ordered by (shop, item, location) after the given key."""
+
+    async def get_session(self, session_id: str) -> Session | None:
+        """One session, or None."""
+
+    async def bind_session(
+        self, session_id: str, shop: str, bindings: Sequence[Binding]
+    ) -> Session:
+        """Binds keys to a session (created when new) and returns it."""
+
+    async def compact(self, older_than: datetime) -> int:
+        """Deletes events stored before the time (and their items); returns how many."""

@@ -1,0 +1,254 @@
+"""SqliteEventStore: the embedded engine (WAL, one writer thread with group commit)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from commercegateway.v1 import events_pb2 as ev
+
+from service.domain import Binding, InventoryLevel, Session
+from service.store import sqlite_rows as rows
+from service.store.base import (
+    CommitListener,
+    CommittedRecord,
+    LevelPage,
+    PublishOutcome,
+    StoreInfo,
+    StoreRules,
+)
+from service.store.migrations import migrate
+from service.store.sqlite_apply import find_duplicate, insert_event
+from service.store.sqlite_writer import Writer
+
+T = TypeVar("T")
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Opens a connection in WAL mode with durable commits (synchronous=FULL)."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+class SqliteEventStore:
+    """The EventStore engine over one SQLite file; see service.store.base.EventStore."""
+
+    def __init__(self, path: Path, rules: StoreRules) -> None:
+        """Prepares the store at `path` (created on open)."""
+        self.path = path
+        self.rules = rules
+        self._writer: Writer | None = None
+        self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sqlite-read")
+        self._local = threading.local()
+        self._reader_conns: list[sqlite3.Connection] = []
+        self._last_sequence = 0
+
+    async def open(self, listener: CommitListener) -> None:
+        """Creates/migrates the database and starts the writer thread."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await asyncio.to_thread(self._open_writer_conn)
+        self._writer = Writer(conn, asyncio.get_running_loop(), listener)
+        self._writer.start()
+
+    def _open_writer_conn(self) -> sqlite3.Connection:
+        conn = connect(self.path)
+        migrate(conn)
+        row = conn.execute(
+            "SELECT MAX(sequence), (SELECT value FROM log_meta"
+            " WHERE name = 'compacted_through') FROM events"
+        ).fetchone()
+        self._last_sequence = max(row[0] or 0, row[1] or 0)
+        return conn
+
+    async def close(self) -> None:
+        """Finishes queued writes, stops the threads and closes every connection."""
+        if self._writer is not None:
+            await asyncio.to_thread(self._writer.stop)
+            self._writer = None
+        self._readers.shutdown(wait=True)
+        for conn in self._reader_conns:
+            conn.close()
+
+    async def publish(self, events: Sequence[ev.Event]) -> list[PublishOutcome]:
+        """Stores the events durably, in order, idempotently; see EventStore.publish."""
+        outcomes: list[PublishOutcome] = await self._write(
+            lambda conn: self._publish_tx(conn, events)
+        )
+        return outcomes
+
+    def _publish_tx(
+        self, conn: sqlite3.Connection, events: Sequence[ev.Event]
+    ) -> tuple[list[PublishOutcome], list[CommittedRecord]]:
+        outcomes: list[PublishOutcome] = []
+        records: list[CommittedRecord] = []
+        start = self._last_sequence
+        try:
+            for event in events:
+                duplicate = find_duplicate(conn, event)
+                if duplicate is not None:
+                    outcomes.append(duplicate)
+                    continue
+                self._last_sequence += 1
+                records.append(insert_event(conn, event, self._last_sequence, self.rules))
+                outcomes.append(PublishOutcome(True, self._last_sequence, event.id))
+        except BaseException:
+            self._last_sequence = start
+            raise
+        return outcomes, records
+
+    async def _write(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        if self._writer is None:
+            raise RuntimeError("store is closed")
+        return await self._writer.submit(work)
+
+    async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._run_read, work)
+
+    def _run_read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path)
+            self._local.conn = conn
+            self._reader_conns.append(conn)
+        return work(conn)
+
+    async def info(self) -> StoreInfo:
+        """The last sequence and the newest compacted sequence."""
+
+        def query(conn: sqlite3.Connection) -> StoreInfo:
+            row = conn.execute(
+                "SELECT MAX(sequence), (SELECT value FROM log_meta"
+                " WHERE name = 'compacted_through') FROM events"
+            ).fetchone()
+            compacted = int(row[1] or 0)
+            return StoreInfo(max(int(row[0] or 0), compacted), compacted)
+
+        return await self._read(query)
+
+    async def read_events(
+        self, after: int, limit: int, shop: str = "", kinds: Sequence[int] = ()
+    ) -> list[ev.Event]:
+        """Stored events after a sequence, in order, filtered; see EventStore."""
+        sql = "SELECT data FROM events WHERE sequence > ?"
+        params: list[Any] = [after]
+        if shop:
+            sql += " AND shop = ?"
+            params.append(shop)
+        if kinds:
+            sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+            params.extend(kinds)
+        sql += " ORDER BY sequence LIMIT ?"
+        params.append(limit)
+        blobs = await self._read(lambda conn: conn.execute(sql, params).fetchall())
+        return [ev.Event.FromString(blob) for (blob,) in blobs]
+
+    async def _read_items(self, table: str, after: int, limit: int, shop: str) -> list[bytes]:
+        sql = f"SELECT data FROM {table} WHERE sequence > ?"
+        params: list[Any] = [after]
+        if shop:
+            sql += " AND shop = ?"
+            params.append(shop)
+        sql += " ORDER BY sequence LIMIT ?"
+        params.append(limit)
+        found = await self._read(lambda conn: conn.execute(sql, params).fetchall())
+        return [blob for (blob,) in found]
+
+    async def read_alerts(self, after: int, limit: int, shop: str = "") -> list[ev.InventoryAlert]:
+        """Stored alerts after a sequence, in order; see EventStore."""
+        blobs = await self._read_items("alerts", after, limit, shop)
+        return [ev.InventoryAlert.FromString(blob) for blob in blobs]
+
+    async def read_completions(
+        self, after: int, limit: int, shop: str = ""
+    ) -> list[ev.OrderCompletion]:
+        """Stored completions after a sequence, in order; see EventStore."""
+        blobs = await self._read_items("completions", after, limit, shop)
+        return [ev.OrderCompletion.FromString(blob) for blob in blobs]
+
+    async def get_inventory_level(
+        self, shop: str, inventory_item_id: str, location_id: str
+    ) -> InventoryLevel | None:
+        """One stored level, or None."""
+        return await self._read(
+            lambda conn: rows.load_level(conn, shop, inventory_item_id, location_id)
+        )
+
+    async def list_inventory_levels(
+        self, shop: str, after: tuple[str, str, str] | None, limit: int
+    ) -> LevelPage:
+        """A page of levels after a key, consistent with the returned sequence."""
+        return await self._read(lambda conn: _level_page(conn, shop, after, limit))
+
+    async def get_session(self, session_id: str) -> Session | None:
+        """One session, or None."""
+        return await self._read(lambda conn: rows.load_session(conn, session_id))
+
+    async def bind_session(
+        self, session_id: str, shop: str, bindings: Sequence[Binding]
+    ) -> Session:
+        """Binds keys to a session (created when new) and returns it."""
+        from service.state import bind
+
+        def work(conn: sqlite3.Connection) -> tuple[Session, list[CommittedRecord]]:
+            session = bind(rows.load_session(conn, session_id), session_id, shop, bindings)
+            rows.save_session(conn, session)
+            return session, []
+
+        result: Session = await self._write(work)
+        return result
+
+    async def compact(self, older_than: datetime) -> int:
+        """Deletes the events stored before the time and their items; returns how many."""
+        cutoff = rows.to_us(older_than)
+
+        def work(conn: sqlite3.Connection) -> tuple[int, list[CommittedRecord]]:
+            row = conn.execute(
+                "SELECT MAX(sequence), COUNT(*) FROM events WHERE stored_at_us < ?", (cutoff,)
+            ).fetchone()
+            if not row[0]:
+                return 0, []
+            through = int(row[0])
+            for table in ("events", "alerts", "completions"):
+                conn.execute(f"DELETE FROM {table} WHERE sequence <= ?", (through,))
+            conn.execute(
+                "UPDATE log_meta SET value = ? WHERE name = 'compacted_through'", (through,)
+            )
+            return int(row[1]), []
+
+        deleted: int = await self._write(work)
+        return deleted
+
+
+def _level_page(
+    conn: sqlite3.Connection, shop: str, after: tuple[str, str, str] | None, limit: int
+) -> LevelPage:
+    conn.execute("BEGIN")
+    try:
+        sequence = conn.execute(
+            "SELECT MAX(COALESCE((SELECT MAX(sequence) FROM events), 0), value)"
+            " FROM log_meta WHERE name = 'compacted_through'"
+        ).fetchone()[0]
+        sql = f"SELECT {rows.LEVEL_COLUMNS} FROM inventory_levels WHERE 1 = 1"
+        params: list[Any] = []
+        if shop:
+            sql += " AND shop = ?"
+            params.append(shop)
+        if after is not None:
+            sql += " AND (shop, inventory_item_id, location_id) > (?, ?, ?)"
+            params.extend(after)
+        sql += " ORDER BY shop, inventory_item_id, location_id LIMIT ?"
+        params.append(limit + 1)
+        found = [rows.level_from_row(row) for row in conn.execute(sql, params)]
+    finally:
+        conn.execute("COMMIT")
+    return LevelPage(found[:limit], int(sequence), more=len(found) > limit)

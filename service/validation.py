@@ -1,0 +1,117 @@
+"""Checks of incoming requests; each failure is an InvalidArgumentError with a clear message."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+
+from commercegateway.v1 import core_service_pb2 as api
+from commercegateway.v1 import events_pb2 as ev
+
+from service.convert import BINDING_KINDS
+from service.domain import Binding
+from service.errors import InvalidArgumentError
+
+MAX_BATCH = 1000
+MAX_PAGE = 1000
+PLATFORM_NAMES: dict[ev.Platform.ValueType, str] = {
+    ev.PLATFORM_SHOPIFY: "shopify",
+    ev.PLATFORM_SQUARE: "square",
+    ev.PLATFORM_BETTERDATA: "betterdata",
+}
+
+
+def event_id_for(platform: ev.Platform.ValueType, source_event_id: str) -> str:
+    """The deterministic event id the bridge assigns (uuid5 over platform and source id)."""
+    name = f"{PLATFORM_NAMES[platform]}:{source_event_id}"
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+
+
+def check_quantity(text: str, where: str) -> None:
+    """Requires an exact, finite decimal string."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise InvalidArgumentError(f"{where} must be a decimal string, got {text[:40]!r}") from None
+    if not value.is_finite():
+        raise InvalidArgumentError(f"{where} must be a finite decimal")
+
+
+def _check_payload(event: ev.Event, where: str) -> None:
+    case = event.WhichOneof("payload")
+    if case is None:
+        raise InvalidArgumentError(f"{where}.payload is required (exactly one event kind)")
+    required: dict[str, tuple[str, str]] = {
+        "inventory_updated": ("inventory_item_id", event.inventory_updated.inventory_item_id),
+        "order_created": ("order_id", event.order_created.order_id),
+        "product_updated": ("product_id", event.product_updated.product_id),
+        "product_deleted": ("product_id", event.product_deleted.product_id),
+    }
+    if case in required and not required[case][1]:
+        raise InvalidArgumentError(f"{where}.{case}.{required[case][0]} is required")
+    if case == "inventory_updated":
+        check_quantity(event.inventory_updated.available, f"{where}.inventory_updated.available")
+    if case == "checkout_completed":
+        checkout = event.checkout_completed
+        if not checkout.session_id and not checkout.order_id:
+            raise InvalidArgumentError(
+                f"{where}.checkout_completed needs a session_id or an order_id"
+            )
+
+
+def check_event(event: ev.Event, index: int) -> None:
+    """Requires what every stored event needs; fills a missing id deterministically."""
+    where = f"events[{index}]"
+    if event.platform not in PLATFORM_NAMES:
+        raise InvalidArgumentError(f"{where}.platform is required (a known platform)")
+    if not event.source_event_id:
+        raise InvalidArgumentError(f"{where}.source_event_id is required")
+    if not event.shop:
+        raise InvalidArgumentError(f"{where}.shop is required")
+    _check_payload(event, where)
+    if not event.id:
+        event.id = event_id_for(event.platform, event.source_event_id)
+
+
+def check_batch(events: Sequence[ev.Event]) -> None:
+    """Requires 1 to 1,000 valid events."""
+    if not events:
+        raise InvalidArgumentError("events is empty: publish at least one event")
+    if len(events) > MAX_BATCH:
+        raise InvalidArgumentError(
+            f"too many events in one request: {len(events)} (at most {MAX_BATCH})"
+        )
+    for index, event in enumerate(events):
+        check_event(event, index)
+
+
+def check_cursor(after: int | None) -> None:
+    """Requires a non-negative cursor."""
+    if after is not None and after < 0:
+        raise InvalidArgumentError("after_sequence must be >= 0")
+
+
+def page_size(requested: int) -> int:
+    """The effective page size: 0 means 100; negative is refused; capped at 1,000."""
+    if requested < 0:
+        raise InvalidArgumentError("page_size must be >= 0")
+    return min(requested or 100, MAX_PAGE)
+
+
+def check_bindings(request: api.BindSessionRequest) -> list[Binding]:
+    """Requires a session id, a shop and at least one well-formed binding."""
+    if not request.session_id:
+        raise InvalidArgumentError("session_id is required")
+    if not request.shop:
+        raise InvalidArgumentError("shop is required")
+    if not request.bindings:
+        raise InvalidArgumentError("bindings is empty: bind at least one key")
+    bindings = []
+    for index, binding in enumerate(request.bindings):
+        if binding.kind not in BINDING_KINDS:
+            raise InvalidArgumentError(f"bindings[{index}].kind is required")
+        if not binding.value:
+            raise InvalidArgumentError(f"bindings[{index}].value is required")
+        bindings.append(Binding(BINDING_KINDS[binding.kind], binding.value))
+    return bindings
