@@ -1,0 +1,89 @@
+"""`commerce-gateway tail` as a real subprocess: JSON lines, text lines, reconnection, Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import pytest
+from commercegateway.v1 import events_pb2
+from google.protobuf import json_format
+
+from service import cli
+from tests.clients.events import SHOP, inventory_event, publish
+from tests.clients.test_resume import publish_when_up
+from tests.support.core import running_core
+from tests.support.processes import cli_argv, start_core_process
+
+LINE_TIMEOUT = 15.0
+
+
+async def start_tail(*args: str) -> asyncio.subprocess.Process:
+    """Starts `commerce-gateway tail ARGS` with piped stdout and stderr."""
+    return await asyncio.create_subprocess_exec(
+        *cli_argv("tail", *args),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def read_line(tail: asyncio.subprocess.Process) -> str:
+    """The next line tail prints, failing after LINE_TIMEOUT seconds."""
+    assert tail.stdout is not None
+    line = await asyncio.wait_for(tail.stdout.readline(), LINE_TIMEOUT)
+    assert line, "tail closed its stdout"
+    return line.decode()
+
+
+async def interrupt(tail: asyncio.subprocess.Process) -> tuple[int, str]:
+    """Sends Ctrl-C (SIGINT); returns the exit code and everything tail wrote to stderr."""
+    tail.send_signal(signal.SIGINT)
+    _, stderr = await asyncio.wait_for(tail.communicate(), LINE_TIMEOUT)
+    assert tail.returncode is not None
+    return tail.returncode, stderr.decode()
+
+
+async def test_tail_json_prints_published_events_and_survives_a_core_restart(
+    tmp_path: Path,
+) -> None:
+    published = [inventory_event("t1", "3"), inventory_event("t2", "0")]
+    with start_core_process(tmp_path / "core") as core:
+        target = core.endpoint("grpc")
+        sequences = await publish_when_up(target, published)
+        tail = await start_tail("events", "--json", "--after", "0", "--core", target)
+        lines = [await read_line(tail) for _ in published]
+        core.kill()
+        with start_core_process(tmp_path / "core", listen=target):
+            later = inventory_event("t3", "7")
+            sequences += await publish_when_up(target, [later])
+            lines.append(await read_line(tail))
+            code, stderr = await interrupt(tail)
+
+    expected = []
+    for event, sequence in zip([*published, later], sequences, strict=True):
+        stored = events_pb2.Event()
+        stored.CopyFrom(event)
+        stored.sequence = sequence
+        expected.append(stored)
+    assert [json_format.Parse(line, events_pb2.Event()) for line in lines] == expected
+    assert all(line.count("\n") == 1 and "\n" not in line[:-1] for line in lines)
+    assert "reconnecting" in stderr
+    assert f"resuming after sequence {sequences[1]}" in stderr
+    assert code == 0
+    assert "Traceback" not in stderr
+
+
+async def test_tail_alerts_prints_one_readable_line_per_alert(tmp_path: Path) -> None:
+    async with running_core(tmp_path) as core:
+        results = await publish(core.address, [inventory_event("sku-gone", "0")])
+        tail = await start_tail("alerts", "--after", "0", "--core", core.address)
+        line = await read_line(tail)
+        code, _ = await interrupt(tail)
+    assert line == (f"#{results[0].sequence} OUT_OF_STOCK {SHOP} sku-gone at loc-1: ? -> 0\n")
+    assert code == 0
+
+
+def test_tail_kind_outside_events_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["tail", "alerts", "--kind", "inventory_updated"]) == 2
+    assert "--kind applies only to 'tail events'" in capsys.readouterr().err
