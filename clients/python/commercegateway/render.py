@@ -44,14 +44,31 @@ def render_completion(completion: events_pb2.OrderCompletion) -> str:
     )
 
 
+def _payload_summary(event: events_pb2.Event) -> str:
+    case = event.WhichOneof("payload")
+    if case == "inventory_updated":
+        level = event.inventory_updated
+        where = f"@{level.location_id}" if level.location_id else ""
+        return f"item {level.inventory_item_id}{where} available {level.available}"
+    if case == "order_created":
+        order = event.order_created
+        state = _enum_suffix(events_pb2.OrderState.Name(order.state), "ORDER_STATE_")
+        total = f" total {_money(order.total)}" if order.HasField("total") else ""
+        return f"order {order.order_id} {state}{total}"
+    if case in ("product_updated", "product_deleted"):
+        return f"product {getattr(event, case).product_id}"
+    if case == "checkout_completed":
+        checkout = event.checkout_completed
+        return f"session {checkout.session_id or '-'} order {checkout.order_id or '-'}"
+    return ""
+
+
 def render_event(event: events_pb2.Event) -> str:
     """Returns a one-line description of a canonical event."""
     platform = _enum_suffix(events_pb2.Platform.Name(event.platform), "PLATFORM_").lower()
     payload = event.WhichOneof("payload") or "empty"
-    return (
-        f"#{event.sequence} {payload} {platform} {event.shop} topic={event.topic or '-'} "
-        f"id={event.id}"
-    )
+    summary = _payload_summary(event)
+    return f"#{event.sequence} {payload} {platform} {event.shop} {summary}".rstrip()
 
 
 def render_text(item: Message) -> str:
