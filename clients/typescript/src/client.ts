@@ -1,0 +1,154 @@
+// CoreClient: typed calls to the core's RPCs over gRPC (HTTP/2) and resumable subscriptions.
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { type CallOptions, type Client, createClient, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.js";
+import { toCoreError } from "./errors.js";
+import {
+  CoreService,
+  type InventoryLevel,
+  type ListInventoryLevelsResponse,
+  type PublishResult,
+  type Session,
+  type SessionBindingSchema,
+  type SubscribeEventsResponse,
+  type SubscribeInventoryAlertsResponse,
+  type SubscribeOrderCompletionsResponse,
+} from "./gen/commercegateway/v1/core_service_pb.js";
+import type { Event, EventKind, EventSchema, InventoryAlert, OrderCompletion } from "./gen/commercegateway/v1/events_pb.js";
+import { type SubscribeOptions, Subscription } from "./subscription.js";
+
+/** How to reach the core. */
+export interface CoreClientOptions {
+  /** The core's address: "host:port", or a URL "http://host:port" / "https://host:port". */
+  target: string;
+  /** Bearer token sent as `authorization` metadata; unset sends none. */
+  token?: string;
+  /** TLS: true trusts the system's roots; `{ ca }` trusts these PEM CAs; unset is plaintext. */
+  tls?: boolean | { ca: string | Buffer };
+  /** Deadline of unary calls in milliseconds (default 10,000). */
+  timeoutMs?: number;
+  /** Reconnection backoff of subscriptions (default 100 ms doubling up to 5 s). */
+  backoff?: Partial<BackoffPolicy>;
+}
+
+function baseUrlOf(target: string, tls: CoreClientOptions["tls"]): string {
+  if (/^https?:\/\//.test(target)) {
+    return target;
+  }
+  if (!/^[^:/]+:\d+$/.test(target) && !/^\[[^\]]+\]:\d+$/.test(target)) {
+    throw new Error(`core target must be host:port, got ${JSON.stringify(target)}`);
+  }
+  return `${tls ? "https" : "http"}://${target}`;
+}
+
+/** An async client of the core's CoreService; every failed call throws CoreError. */
+export class CoreClient {
+  readonly #client: Client<typeof CoreService>;
+  readonly #sessions: Http2SessionManager;
+  readonly #timeoutMs: number;
+  readonly #backoff: BackoffPolicy;
+
+  constructor(options: CoreClientOptions) {
+    const baseUrl = baseUrlOf(options.target, options.tls);
+    const nodeOptions = typeof options.tls === "object" ? { ca: options.tls.ca } : {};
+    this.#sessions = new Http2SessionManager(baseUrl, {}, nodeOptions);
+    const interceptors: Interceptor[] = [];
+    const token = options.token;
+    if (token) {
+      interceptors.push((next) => (request) => {
+        request.header.set("authorization", `Bearer ${token}`);
+        return next(request);
+      });
+    }
+    const transport = createGrpcTransport({ baseUrl, sessionManager: this.#sessions, interceptors });
+    this.#client = createClient(CoreService, transport);
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+  }
+
+  /** Closes the HTTP/2 connection; open subscriptions end with an error. */
+  close(): void {
+    this.#sessions.abort();
+  }
+
+  async #unary<T>(call: (options: CallOptions) => Promise<T>): Promise<T> {
+    try {
+      return await call({ timeoutMs: this.#timeoutMs });
+    } catch (error) {
+      throw toCoreError(error);
+    }
+  }
+
+  /** Stores events idempotently; returns one result per event, in order. */
+  async publishEvents(events: MessageInitShape<typeof EventSchema>[]): Promise<PublishResult[]> {
+    const response = await this.#unary((o) => this.#client.publishEvents({ events }, o));
+    return response.results;
+  }
+
+  /** Returns the stored level of one item at one location (NOT_FOUND when unknown). */
+  async getInventoryLevel(shop: string, inventoryItemId: string, locationId = ""): Promise<InventoryLevel | undefined> {
+    const response = await this.#unary((o) => this.#client.getInventoryLevel({ shop, inventoryItemId, locationId }, o));
+    return response.level;
+  }
+
+  /** Returns one page of levels and the sequence they are consistent with. */
+  listInventoryLevels(request: { shop?: string; pageSize?: number; pageToken?: string } = {}): Promise<ListInventoryLevelsResponse> {
+    return this.#unary((o) => this.#client.listInventoryLevels(request, o));
+  }
+
+  /** The log's current last sequence (what listInventoryLevels is consistent with). */
+  async #head(): Promise<bigint> {
+    return (await this.listInventoryLevels({ pageSize: 1 })).sequence;
+  }
+
+  /** Returns a conversational session (NOT_FOUND when unknown). */
+  async getSession(sessionId: string): Promise<Session | undefined> {
+    return (await this.#unary((o) => this.#client.getSession({ sessionId }, o))).session;
+  }
+
+  /** Binds cart tokens, checkout ids or order ids to a session; returns the session. */
+  async bindSession(sessionId: string, shop: string, bindings: MessageInitShape<typeof SessionBindingSchema>[]): Promise<Session | undefined> {
+    return (await this.#unary((o) => this.#client.bindSession({ sessionId, shop, bindings }, o))).session;
+  }
+
+  /** Streams inventory alerts; see Subscription for the reconnect-and-resume behaviour. */
+  subscribeInventoryAlerts(options: SubscribeOptions = {}): Subscription<InventoryAlert, SubscribeInventoryAlertsResponse> {
+    const shop = options.shop ?? "";
+    return new Subscription(
+      "alerts",
+      (afterSequence, signal) => this.#client.subscribeInventoryAlerts({ afterSequence, shop }, { signal }),
+      (response) => response.alerts,
+      this.#backoff,
+      options,
+      () => this.#head(),
+    );
+  }
+
+  /** Streams order completions; see Subscription for the reconnect-and-resume behaviour. */
+  subscribeOrderCompletions(options: SubscribeOptions = {}): Subscription<OrderCompletion, SubscribeOrderCompletionsResponse> {
+    const shop = options.shop ?? "";
+    return new Subscription(
+      "orders",
+      (afterSequence, signal) => this.#client.subscribeOrderCompletions({ afterSequence, shop }, { signal }),
+      (response) => response.completions,
+      this.#backoff,
+      options,
+      () => this.#head(),
+    );
+  }
+
+  /** Streams canonical events, optionally only of some kinds; resumes across restarts. */
+  subscribeEvents(options: SubscribeOptions & { kinds?: EventKind[] } = {}): Subscription<Event, SubscribeEventsResponse> {
+    const shop = options.shop ?? "";
+    const kinds = options.kinds ?? [];
+    return new Subscription(
+      "events",
+      (afterSequence, signal) => this.#client.subscribeEvents({ afterSequence, shop, kinds }, { signal }),
+      (response) => response.events,
+      this.#backoff,
+      options,
+      () => this.#head(),
+    );
+  }
+}
