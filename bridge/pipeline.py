@@ -11,13 +11,14 @@ from commercegateway.v1 import events_pb2
 
 from bridge.platforms import betterdata, shopify, square
 from bridge.platforms.common import (
-    PLATFORMS,
     PayloadRejected,
     PlatformName,
     WebhookRejected,
     as_utc,
+    check_input,
     header,
     header_time,
+    known_platform,
 )
 from bridge.platforms.delivery import Translation
 from bridge.verify import verify_webhook
@@ -125,18 +126,6 @@ def detect_platform(headers: Mapping[str, str]) -> PlatformName | None:
     return None
 
 
-def _known(platform: str) -> PlatformName:
-    for known in PLATFORMS:
-        if platform == known:
-            return known
-    raise WebhookRejected("unknown_platform", "platform must be one of " + ", ".join(PLATFORMS))
-
-
-def _check_input(body: object, headers: object) -> None:
-    if not isinstance(body, bytes | bytearray | memoryview) or not isinstance(headers, Mapping):
-        raise WebhookRejected("invalid_input", "body must be bytes and headers a mapping")
-
-
 def _verify(
     platform: PlatformName,
     body: bytes,
@@ -202,10 +191,9 @@ def authenticate(
     Raises:
         WebhookRejected: for any authentication failure, and never any other exception.
     """
-    known = _known(platform)
-    _check_input(body, headers)
+    known = known_platform(platform)
+    raw = check_input(body, headers)
     moment = as_utc(now)
-    raw = bytes(body)
     if known == "shopify":
         shop = shopify.shop_of(headers) or ""
         secrets = config.secrets.for_shop(known, shop) + config.secrets.for_platform(known)
@@ -235,10 +223,10 @@ def parse_delivery(
         PayloadRejected: 400 for malformed JSON, 422 for a payload not matching its topic.
         WebhookRejected: "stale_event" for a payload older than the replay window.
     """
-    known = _known(platform)
-    _check_input(body, headers)
+    known = known_platform(platform)
+    raw = check_input(body, headers)
     received = as_utc(received_at)
-    translation = _PARSERS[known](bytes(body), headers, received)
+    translation = _PARSERS[known](raw, headers, received)
     names = _EVENT_TIME_HEADERS.get(known)
     dated_by_header = names is not None and header(headers, *names) is not None
     stamp = translation.payload_time

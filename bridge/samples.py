@@ -112,10 +112,11 @@ def _square(topic: str, shop: str, now: str) -> dict[str, Any]:
 
 def _betterdata(topic: str, shop: str, now: str) -> dict[str, Any]:
     order_id, session_id = f"ord_{uuid.uuid4().hex[:12]}", f"sess_{uuid.uuid4().hex[:12]}"
+    product_id, variant_id = f"prod_{uuid.uuid4().hex[:12]}", f"var_{uuid.uuid4().hex[:12]}"
     data: dict[str, Any] = {
         "inventory.updated": {
-            "product_id": "prod_1",
-            "variant_id": "var_1",
+            "product_id": product_id,
+            "variant_id": variant_id,
             "sku": "TSHIRT-001",
             "location_id": "loc_1",
             "available": 3,
@@ -126,7 +127,7 @@ def _betterdata(topic: str, shop: str, now: str) -> dict[str, Any]:
             "total_minor": 5998,
             "currency": "USD",
         },
-        "product.updated": {"product_id": "prod_1", "title": "T-Shirt", "deleted": False},
+        "product.updated": {"product_id": product_id, "title": "T-Shirt", "deleted": False},
         "checkout.completed": {
             "session_id": session_id,
             "order_id": order_id,

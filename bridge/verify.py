@@ -12,6 +12,8 @@ from bridge.platforms.common import (
     PlatformName,
     RejectReason,
     WebhookRejected,
+    check_input,
+    known_platform,
 )
 
 __all__ = [
@@ -25,11 +27,10 @@ __all__ = [
 
 
 def _check_input(body: object, headers: object, secrets: object) -> tuple[bytes, list[str]]:
-    if not isinstance(body, bytes | bytearray | memoryview) or not isinstance(headers, Mapping):
-        raise WebhookRejected("invalid_input", "body must be bytes and headers a mapping")
+    raw = check_input(body, headers)
     if isinstance(secrets, str) or not isinstance(secrets, Sequence):
         raise WebhookRejected("invalid_input", "secrets must be a sequence of strings")
-    return bytes(body), [secret for secret in secrets if isinstance(secret, str)]
+    return raw, [secret for secret in secrets if isinstance(secret, str)]
 
 
 def verify_webhook(
@@ -61,17 +62,16 @@ def verify_webhook(
     Raises:
         WebhookRejected: with a `reason` from RejectReason, and never any other exception.
     """
+    known = known_platform(platform)
     raw, keys = _check_input(body, headers, secrets)
-    if platform == "shopify":
+    if known == "shopify":
         shopify.verify(raw, headers, keys)
-    elif platform == "square":
+    elif known == "square":
         square.verify(
             raw, headers, keys, notification_url=notification_url, legacy_sha1=legacy_sha1
         )
-    elif platform == "betterdata":
-        betterdata.verify(raw, headers, keys, now=now, tolerance=tolerance)
     else:
-        raise WebhookRejected("unknown_platform", "platform must be one of " + ", ".join(PLATFORMS))
+        betterdata.verify(raw, headers, keys, now=now, tolerance=tolerance)
 
 
 def reject_reason(error: WebhookRejected) -> RejectReason:

@@ -41,9 +41,7 @@ def secret_key(secret: str) -> bytes:
 
     A secret that is not valid base64 (e.g. a shared WEBHOOK_SECRET) is used as UTF-8 bytes.
     """
-    text = secret.strip()
-    encoded = text.removeprefix(SECRET_PREFIX)
-    return decode_base64(encoded) or encode_text(text)
+    return decode_base64(secret.removeprefix(SECRET_PREFIX)) or encode_text(secret)
 
 
 def signed_content(webhook_id: str, seconds: str, body: bytes) -> bytes:
@@ -71,7 +69,7 @@ def verify(
     tolerance: timedelta = timedelta(minutes=5),
 ) -> None:
     """Checks a Standard Webhooks v1 signature and that its timestamp is within `tolerance`."""
-    keys = [secret_key(secret) for secret in secrets if secret.strip()]
+    keys = [secret_key(secret) for secret in secrets if secret]
     if not keys:
         raise WebhookRejected("no_secret_configured")
     webhook_id = require_header(headers, ID_HEADER)

@@ -56,6 +56,21 @@ class PayloadRejected(Exception):
         super().__init__(f"{reason}: " + "; ".join(errors))
 
 
+def known_platform(name: str) -> PlatformName:
+    """`name` as a PlatformName; WebhookRejected("unknown_platform") when it is not one."""
+    for platform in PLATFORMS:
+        if name == platform:
+            return platform
+    raise WebhookRejected("unknown_platform", "platform must be one of " + ", ".join(PLATFORMS))
+
+
+def check_input(body: object, headers: object) -> bytes:
+    """`body` as bytes; WebhookRejected("invalid_input") unless bytes-like with a mapping."""
+    if not isinstance(body, bytes | bytearray | memoryview) or not isinstance(headers, Mapping):
+        raise WebhookRejected("invalid_input", "body must be bytes and headers a mapping")
+    return bytes(body)
+
+
 def _text(value: object) -> str | None:
     if isinstance(value, bytes):
         return value.decode("latin-1")

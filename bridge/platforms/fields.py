@@ -87,3 +87,10 @@ class Schema(BaseModel):
     """Base of every platform payload model: immutable, unknown fields ignored."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Dated(Schema):
+    """The usual times of a platform resource, for payloads that may carry them."""
+
+    updated_at: Timestamp | None = None
+    created_at: Timestamp | None = None

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from commercegateway.v1 import events_pb2
-from pydantic import Field
 
 from bridge.platforms.common import (
     WebhookRejected,
@@ -26,8 +25,16 @@ from bridge.platforms.delivery import (
     translating,
     validate_json,
 )
-from bridge.platforms.fields import DecimalText, Int64, OptionalText, PlatformId, Schema, Timestamp
+from bridge.platforms.fields import Dated
 from bridge.platforms.money import money_from_decimal, price_without_currency
+from bridge.platforms.shopify_schema import (
+    DeletedProduct,
+    InventoryLevel,
+    Order,
+    OrderLine,
+    Product,
+    Variant,
+)
 
 
 def names(suffix: str) -> tuple[str, str]:
@@ -59,74 +66,6 @@ def verify(body: bytes, headers: Mapping[Any, Any], secrets: Sequence[str]) -> N
         raise WebhookRejected("malformed_signature", "signature is not a base64 SHA-256 digest")
     if not any_digest_matches(keys, body, [digest]):
         raise WebhookRejected("bad_signature", "signature does not match any configured secret")
-
-
-class InventoryLevel(Schema):
-    """inventory_levels/update: the available quantity of an inventory item at a location."""
-
-    inventory_item_id: PlatformId
-    location_id: PlatformId
-    available: Int64 | None = None
-    updated_at: Timestamp | None = None
-
-
-class NoteAttribute(Schema):
-    """A cart attribute set at checkout."""
-
-    name: OptionalText
-    value: OptionalText = ""
-
-
-class OrderLine(Schema):
-    """One line of an order."""
-
-    product_id: PlatformId | None = None
-    variant_id: PlatformId | None = None
-    sku: OptionalText = ""
-    title: OptionalText = ""
-    quantity: Int64
-    price: DecimalText
-
-
-class Order(Schema):
-    """orders/create: the order resource."""
-
-    id: PlatformId
-    name: OptionalText = ""
-    currency: str = Field(pattern=r"^[A-Za-z]{3}$")
-    total_price: DecimalText
-    created_at: Timestamp | None = None
-    updated_at: Timestamp | None = None
-    line_items: list[OrderLine] = []
-    note_attributes: list[NoteAttribute] | None = None
-    cart_token: OptionalText = ""
-    checkout_token: OptionalText = ""
-
-
-class Variant(Schema):
-    """One variant of a product."""
-
-    id: PlatformId
-    sku: OptionalText = ""
-    title: OptionalText = ""
-    price: DecimalText | None = None
-    inventory_item_id: PlatformId | None = None
-
-
-class Product(Schema):
-    """products/create and products/update: the product resource."""
-
-    id: PlatformId
-    title: OptionalText = ""
-    status: OptionalText = ""
-    updated_at: Timestamp | None = None
-    variants: list[Variant] = []
-
-
-class DeletedProduct(Schema):
-    """products/delete: only the id."""
-
-    id: PlatformId
 
 
 def _inventory(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
@@ -227,11 +166,6 @@ def normalize_topic(topic: str) -> str:
     return topic
 
 
-class _Stamps(Schema):
-    updated_at: Timestamp | None = None
-    created_at: Timestamp | None = None
-
-
 def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Translation:
     """Reads an authentic Shopify delivery into canonical events (PayloadRejected if invalid)."""
     topic = normalize_topic(require_header(headers, *TOPIC_HEADER))
@@ -245,7 +179,7 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
     handler = HANDLERS.get(topic)
     if handler is None:
         return Translation(envelope, (), handled=False, payload_time=None)
-    stamps = validate_json(_Stamps, body)
+    stamps = validate_json(Dated, body)
     payload_time = stamps.updated_at or stamps.created_at
     occur = payload_time or header_time(headers, *TRIGGERED_AT_HEADER)
     events = translating("body", handler, envelope, body, occur)
