@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +148,17 @@ def main(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"tail: {error}", file=sys.stderr)
         return 2
+
+
+def cli(argv: Sequence[str] | None = None) -> int:
+    """The standalone `commerce-gateway-tail` script of the client-only distribution."""
+    parser = argparse.ArgumentParser(
+        prog="commerce-gateway-tail",
+        description="Subscribe to the core and print items as they arrive.",
+    )
+    add_arguments(parser)
+    return main(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
