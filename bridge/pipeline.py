@@ -221,7 +221,9 @@ def parse_delivery(
 
     Raises:
         PayloadRejected: 400 for malformed JSON, 422 for a payload not matching its topic.
-        WebhookRejected: "stale_event" for a payload older than the replay window.
+        WebhookRejected: "stale_event" for a payload older than the replay window;
+            "missing_header" / "malformed_timestamp" for a broken header the platform always
+            sends (authenticate refuses those first).
     """
     known = known_platform(platform)
     raw = check_input(body, headers)

@@ -30,6 +30,31 @@ def _big_id() -> int:
     return 2**60 + secrets.randbelow(2**62)
 
 
+def _shopify_order(now: str) -> dict[str, Any]:
+    line = {
+        "product_id": _big_id(),
+        "variant_id": _big_id(),
+        "sku": "TSHIRT-001",
+        "title": "T-Shirt",
+        "quantity": 2,
+        "price": "29.99",
+    }
+    return {
+        "id": _big_id(),
+        "name": f"#{1000 + secrets.randbelow(9000)}",
+        "email": "buyer@example.com",
+        "created_at": now,
+        "updated_at": now,
+        "currency": "USD",
+        "total_price": "59.98",
+        "financial_status": "paid",
+        "line_items": [line],
+        "note_attributes": [{"name": "gateway_session_id", "value": f"sess_{uuid.uuid4().hex}"}],
+        "cart_token": uuid.uuid4().hex,
+        "checkout_token": uuid.uuid4().hex,
+    }
+
+
 def _shopify(topic: str, shop: str, now: str) -> dict[str, Any]:
     item = _big_id()
     variant = {"id": _big_id(), "title": "Default Title", "price": "29.99", "sku": "TSHIRT-001"}
@@ -41,30 +66,7 @@ def _shopify(topic: str, shop: str, now: str) -> dict[str, Any]:
             "updated_at": now,
         }
     if topic == "orders/create":
-        line = {
-            "product_id": _big_id(),
-            "variant_id": variant["id"],
-            "sku": "TSHIRT-001",
-            "title": "T-Shirt",
-            "quantity": 2,
-            "price": "29.99",
-        }
-        return {
-            "id": _big_id(),
-            "name": f"#{1000 + secrets.randbelow(9000)}",
-            "email": "buyer@example.com",
-            "created_at": now,
-            "updated_at": now,
-            "currency": "USD",
-            "total_price": "59.98",
-            "financial_status": "paid",
-            "line_items": [line],
-            "note_attributes": [
-                {"name": "gateway_session_id", "value": f"sess_{uuid.uuid4().hex}"}
-            ],
-            "cart_token": uuid.uuid4().hex,
-            "checkout_token": uuid.uuid4().hex,
-        }
+        return _shopify_order(now)
     if topic == "products/delete":
         return {"id": _big_id()}
     return {

@@ -44,8 +44,10 @@ class WebhookRejected(Exception):
 
 
 class PayloadRejected(Exception):
-    """An authentic delivery whose body is unusable: 400 malformed JSON, 422 schema mismatch.
+    """An authentic delivery whose body is unusable.
 
+    `status` 400 with `reason` "malformed_json", or 422 with "schema_mismatch" (the payload
+    does not match its topic's model, or holds a value it cannot represent exactly).
     `errors` lists field paths with messages, never payload values.
     """
 
