@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from commercegateway import CoreClient, ReconnectInfo
+from commercegateway import CoreClient, CoreError, ReconnectInfo
 from commercegateway.v1 import events_pb2
 
 from tests.clients.conftest import FAST
@@ -96,3 +96,33 @@ async def test_subscriber_dropped_as_too_slow_resumes_without_loss(tmp_path: Pat
 
     assert [event.sequence for event in received] == [result.sequence for result in results]
     assert [info.error.reason for info in reconnects if info.error] == ["resource_exhausted"]
+
+
+async def test_silent_stream_is_reopened_after_the_idle_timeout(tmp_path: Path) -> None:
+    # No heartbeat for a minute: a client expecting one within 50 ms reopens the stream.
+    async with running_core(tmp_path, heartbeat_seconds=60) as core:
+        reconnects: list[ReconnectInfo] = []
+        async with CoreClient(core.address, backoff=FAST, idle_timeout=0.05) as client:
+            subscription = client.subscribe_events(on_reconnect=reconnects.append)
+            async with subscription:
+                first = asyncio.ensure_future(anext(subscription))
+                await wait_for(lambda: len(reconnects) >= 2, message="idle reconnections")
+                results = await publish(core.address, [inventory_event("after-idle")])
+                event = await first
+
+    assert event.sequence == results[0].sequence
+    assert reconnects[0].error is not None
+    assert reconnects[0].error.reason == "unavailable"
+    assert "no item or heartbeat" in reconnects[0].error.details
+
+
+async def test_closing_the_client_ends_its_subscription_with_core_error(
+    client: CoreClient,
+) -> None:
+    results = await publish(client.target, [inventory_event("before-close")])
+    subscription = client.subscribe_events(after_sequence=0)
+    assert (await anext(subscription)).sequence == results[0].sequence
+    await client.close()
+    with pytest.raises(CoreError) as caught:
+        await anext(subscription)
+    assert caught.value.reason == "cancelled"

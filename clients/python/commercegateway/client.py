@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import grpc
 
-from commercegateway import subscriptions as subs
 from commercegateway.config import BackoffPolicy, TlsConfig, build_channel, resolve_tls
-from commercegateway.cursor import CursorFile, CursorLike
+from commercegateway.cursor import CursorLike
 from commercegateway.errors import from_rpc_error
-from commercegateway.subscriptions import ReconnectHook, Sequenced, Subscription
+from commercegateway.subscriptions import ReconnectHook, StreamSettings, Subscription
 from commercegateway.v1 import core_service_pb2 as pb
 from commercegateway.v1 import core_service_pb2_grpc, events_pb2
 
 ReqT = TypeVar("ReqT")
 RespT = TypeVar("RespT")
-StreamRespT = TypeVar("StreamRespT", bound=Sequenced)
-ItemT = TypeVar("ItemT", bound=Sequenced)
+
+AlertSubscription = Subscription[events_pb2.InventoryAlert, pb.SubscribeInventoryAlertsResponse]
+CompletionSubscription = Subscription[
+    events_pb2.OrderCompletion, pb.SubscribeOrderCompletionsResponse
+]
+EventSubscription = Subscription[events_pb2.Event, pb.SubscribeEventsResponse]
+AlertCall = grpc.aio.UnaryStreamCall[Any, pb.SubscribeInventoryAlertsResponse]
+CompletionCall = grpc.aio.UnaryStreamCall[Any, pb.SubscribeOrderCompletionsResponse]
+EventCall = grpc.aio.UnaryStreamCall[Any, pb.SubscribeEventsResponse]
 
 
 class CoreClient:
@@ -36,6 +42,9 @@ class CoreClient:
         tls: a TlsConfig, True for TLS with the system's roots, None or False for plaintext.
         timeout: default deadline of unary calls, in seconds.
         backoff: the reconnection backoff of subscriptions.
+        idle_timeout: a subscription that receives nothing (no item, no heartbeat) for this
+            many seconds is reopened; keep it above the core's heartbeat interval (15 s by
+            default). None never reopens an idle stream.
     """
 
     def __init__(
@@ -46,11 +55,12 @@ class CoreClient:
         tls: TlsConfig | bool | None = None,
         timeout: float = 10.0,
         backoff: BackoffPolicy | None = None,
+        idle_timeout: float | None = 60.0,
     ) -> None:
         if not target or ":" not in target:
             raise ValueError(f"core target must be host:port, got {target!r}")
-        if timeout <= 0:
-            raise ValueError("timeout must be positive")
+        if timeout <= 0 or (idle_timeout is not None and idle_timeout <= 0):
+            raise ValueError("timeout and idle_timeout must be positive")
         self.target = target
         self._timeout = timeout
         self._backoff = backoff or BackoffPolicy()
@@ -59,6 +69,7 @@ class CoreClient:
         )
         self._channel = build_channel(target, resolve_tls(tls), self._backoff)
         self._stub = core_service_pb2_grpc.CoreServiceStub(self._channel)
+        self._streams = StreamSettings(self._backoff, self._head, idle_timeout)
 
     async def __aenter__(self) -> Self:
         return self
@@ -142,29 +153,6 @@ class CoreClient:
         response = await self._unary(self._stub.BindSession, request, timeout)
         return response.session
 
-    def _subscription(
-        self,
-        *,
-        stream: str,
-        open_stream: subs.OpenStream[StreamRespT],
-        items_of: Callable[[StreamRespT], Iterable[ItemT]],
-        after_sequence: int | None,
-        cursor_file: CursorLike,
-        on_reconnect: ReconnectHook | None,
-    ) -> Subscription[ItemT, StreamRespT]:
-        if cursor_file is not None and not isinstance(cursor_file, CursorFile):
-            cursor_file = CursorFile(cursor_file)
-        return Subscription(
-            stream=stream,
-            open_stream=open_stream,
-            items_of=items_of,
-            after_sequence=after_sequence,
-            cursor_file=cursor_file,
-            backoff=self._backoff,
-            on_reconnect=on_reconnect,
-            head=self._head,
-        )
-
     async def _head(self) -> int:
         """The log's current last sequence (what ListInventoryLevels is consistent with)."""
         return (await self.list_inventory_levels(page_size=1)).sequence
@@ -176,23 +164,24 @@ class CoreClient:
         shop: str = "",
         cursor_file: CursorLike = None,
         on_reconnect: ReconnectHook | None = None,
-    ) -> subs.AlertSubscription:
+    ) -> AlertSubscription:
         """Streams inventory alerts after `after_sequence` (None: live from now).
 
         A cursor file, when it exists, overrides `after_sequence`, and is kept up to date.
         """
 
-        def open_stream(after: int | None) -> subs.AlertCall:
+        def open_stream(after: int | None) -> AlertCall:
             request = pb.SubscribeInventoryAlertsRequest(shop=shop, after_sequence=after)
             return self._stub.SubscribeInventoryAlerts(request, metadata=self._metadata)
 
-        return self._subscription(
+        return Subscription(
             stream="alerts",
             open_stream=open_stream,
             items_of=lambda r: r.alerts,
             after_sequence=after_sequence,
             cursor_file=cursor_file,
             on_reconnect=on_reconnect,
+            settings=self._streams,
         )
 
     def subscribe_order_completions(
@@ -202,23 +191,24 @@ class CoreClient:
         shop: str = "",
         cursor_file: CursorLike = None,
         on_reconnect: ReconnectHook | None = None,
-    ) -> subs.CompletionSubscription:
+    ) -> CompletionSubscription:
         """Streams order completions after `after_sequence` (None: live from now).
 
         A cursor file, when it exists, overrides `after_sequence`, and is kept up to date.
         """
 
-        def open_stream(after: int | None) -> subs.CompletionCall:
+        def open_stream(after: int | None) -> CompletionCall:
             request = pb.SubscribeOrderCompletionsRequest(shop=shop, after_sequence=after)
             return self._stub.SubscribeOrderCompletions(request, metadata=self._metadata)
 
-        return self._subscription(
+        return Subscription(
             stream="orders",
             open_stream=open_stream,
             items_of=lambda r: r.completions,
             after_sequence=after_sequence,
             cursor_file=cursor_file,
             on_reconnect=on_reconnect,
+            settings=self._streams,
         )
 
     def subscribe_events(
@@ -229,7 +219,7 @@ class CoreClient:
         kinds: Iterable[events_pb2.EventKind.ValueType] = (),
         cursor_file: CursorLike = None,
         on_reconnect: ReconnectHook | None = None,
-    ) -> subs.EventSubscription:
+    ) -> EventSubscription:
         """Streams canonical events after `after_sequence` (None: live from now).
 
         `kinds` filters by event kind (empty: every kind). A cursor file, when it exists,
@@ -237,15 +227,16 @@ class CoreClient:
         """
         kind_list = list(kinds)
 
-        def open_stream(after: int | None) -> subs.EventCall:
+        def open_stream(after: int | None) -> EventCall:
             request = pb.SubscribeEventsRequest(shop=shop, kinds=kind_list, after_sequence=after)
             return self._stub.SubscribeEvents(request, metadata=self._metadata)
 
-        return self._subscription(
+        return Subscription(
             stream="events",
             open_stream=open_stream,
             items_of=lambda r: r.events,
             after_sequence=after_sequence,
             cursor_file=cursor_file,
             on_reconnect=on_reconnect,
+            settings=self._streams,
         )

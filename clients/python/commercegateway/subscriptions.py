@@ -7,15 +7,13 @@ import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Generic, Protocol, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar, cast
 
 import grpc
 
 from commercegateway.config import BackoffPolicy
-from commercegateway.cursor import CursorFile
+from commercegateway.cursor import CursorFile, CursorLike
 from commercegateway.errors import CoreError, from_rpc_error
-from commercegateway.v1 import core_service_pb2 as pb
-from commercegateway.v1 import events_pb2
 
 logger = logging.getLogger("commercegateway")
 
@@ -65,6 +63,23 @@ class ReconnectInfo:
 
 
 ReconnectHook = Callable[[ReconnectInfo], None]
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """What every subscription of one client shares.
+
+    Attributes:
+        backoff: the reconnection backoff.
+        head: returns the log's current last sequence, the start of a "live from now" stream.
+        idle_timeout: seconds without any response after which the stream is reopened.
+    """
+
+    backoff: BackoffPolicy
+    head: Callable[[], Awaitable[int]] | None = None
+    idle_timeout: float | None = None
+
+
 OpenStream = Callable[[int | None], "grpc.aio.UnaryStreamCall[Any, RespT]"]
 
 
@@ -87,19 +102,21 @@ class Subscription(Generic[ItemT, RespT]):
         open_stream: OpenStream[RespT],
         items_of: Callable[[RespT], Iterable[ItemT]],
         after_sequence: int | None,
-        cursor_file: CursorFile | None,
-        backoff: BackoffPolicy,
+        cursor_file: CursorLike,
         on_reconnect: ReconnectHook | None,
-        head: Callable[[], Awaitable[int]] | None = None,
+        settings: StreamSettings,
     ) -> None:
         self.stream = stream
         self._open = open_stream
         self._items_of = items_of
         self._cursor = after_sequence
+        if cursor_file is not None and not isinstance(cursor_file, CursorFile):
+            cursor_file = CursorFile(cursor_file)
         self._cursor_file = cursor_file
-        self._backoff = backoff
         self._on_reconnect = on_reconnect
-        self._head = head
+        self._backoff = settings.backoff
+        self._head = settings.head
+        self._idle_timeout = settings.idle_timeout
         self._pending: int | None = None  # yielded, not yet known to be processed
         self._items: AsyncGenerator[ItemT, None] | None = None
 
@@ -163,7 +180,7 @@ class Subscription(Generic[ItemT, RespT]):
                     started = True
                 call = self._open(self._cursor)
                 try:
-                    async for response in call:
+                    while (response := await self._read(call)) is not None:
                         attempt = 0
                         floor = self._cursor
                         for item in self._items_of(response):
@@ -177,12 +194,33 @@ class Subscription(Generic[ItemT, RespT]):
                     call.cancel()
             except grpc.aio.AioRpcError as rpc_error:
                 error = from_rpc_error(rpc_error)
-            except CoreError as core_error:  # from resolving the head
+            except CoreError as core_error:  # from resolving the head, or an idle stream
                 error = core_error
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # our caller is being cancelled: end quietly
+                # grpc raises CancelledError for a call cancelled on this side: the channel
+                # was closed under the subscription. Retrying could never succeed.
+                raise CoreError(grpc.StatusCode.CANCELLED, "the client was closed") from None
             if error is not None and error.status not in RETRYABLE:
                 raise error
             attempt += 1
             await self._wait_before_reconnect(attempt, error)
+
+    async def _read(self, call: grpc.aio.UnaryStreamCall[Any, RespT]) -> RespT | None:
+        """The next response; None at the end of the stream."""
+        try:
+            async with asyncio.timeout(self._idle_timeout):
+                response = await call.read()
+        except TimeoutError:
+            # No item and no heartbeat for that long: the connection is likely dead without
+            # having been reset (a network partition). Reopen it.
+            details = f"no item or heartbeat for {self._idle_timeout:g}s"
+            raise CoreError(grpc.StatusCode.UNAVAILABLE, details) from None
+        if response is grpc.aio.EOF:  # type: ignore[attr-defined]
+            return None
+        return cast(RespT, response)
 
     async def _wait_before_reconnect(self, attempt: int, error: CoreError | None) -> None:
         delay = self._backoff.delay(attempt)
@@ -200,13 +238,3 @@ class Subscription(Generic[ItemT, RespT]):
         if self._on_reconnect is not None:
             self._on_reconnect(info)
         await asyncio.sleep(delay)
-
-
-AlertSubscription = Subscription[events_pb2.InventoryAlert, pb.SubscribeInventoryAlertsResponse]
-CompletionSubscription = Subscription[
-    events_pb2.OrderCompletion, pb.SubscribeOrderCompletionsResponse
-]
-EventSubscription = Subscription[events_pb2.Event, pb.SubscribeEventsResponse]
-AlertCall = grpc.aio.UnaryStreamCall[Any, pb.SubscribeInventoryAlertsResponse]
-CompletionCall = grpc.aio.UnaryStreamCall[Any, pb.SubscribeOrderCompletionsResponse]
-EventCall = grpc.aio.UnaryStreamCall[Any, pb.SubscribeEventsResponse]
