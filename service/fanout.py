@@ -26,27 +26,31 @@ class Subscription(Generic[T]):
         self.lagged = False
         self.overflowed = False
         self.closed = False
-        self.on_overflow: Callable[[], None] | None = None
         self._queue: deque[tuple[int, T]] = deque()
         self._ready = asyncio.Event()
 
-    def offer(self, records: Sequence[CommittedRecord]) -> None:
-        """Queues the matching items of committed records (called by the Broadcaster)."""
+    def offer(self, records: Sequence[CommittedRecord]) -> bool:
+        """Queues the matching items of committed records (called by the Broadcaster);
+        False when this overflowed the queue of a live subscriber."""
         if self.overflowed or self.closed:
-            return
+            return True
+        queued = len(self._queue)
         for record in records:
             for item in self.select(record):
                 self._queue.append((record.sequence, item))
         self.offered_through = records[-1].sequence
+        if len(self._queue) == queued:
+            return True  # nothing matched: no wake-up, heartbeats report the progress
         if len(self._queue) > self.capacity:
             self._queue.clear()
             if self.replaying:
                 self.lagged = True  # the replay will read what was dropped from the store
             else:
+                # Ended with RESOURCE_EXHAUSTED by its pump; what it already took is still
+                # delivered first (a client that does not read sees the status once it does).
                 self.overflowed = True
-                if self.on_overflow is not None:
-                    self.on_overflow()
         self._ready.set()
+        return not self.overflowed
 
     def take(self, limit: int, after: int) -> list[tuple[int, T]]:
         """Removes up to `limit` queued items, dropping those at or before `after`."""
@@ -88,6 +92,7 @@ class Broadcaster:
         self.last_sequence = last_sequence
         self._subscriptions: set[Subscription[Any]] = set()
         self.closed = False
+        self.slow_subscribers = 0  # live subscribers ended for falling behind, ever
 
     def subscribe(self, select: Selector[T], capacity: int) -> Subscription[T]:
         """Registers a subscription that receives everything broadcast from now on."""
@@ -106,7 +111,8 @@ class Broadcaster:
         if not records:
             return
         for subscription in tuple(self._subscriptions):
-            subscription.offer(records)
+            if not subscription.offer(records):
+                self.slow_subscribers += 1
         self.last_sequence = records[-1].sequence
 
     @property

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from service.errors import SubscriberTooSlowError
+from service.errors import ShuttingDownError, SubscriberTooSlowError
 from service.fanout import Subscription
 
 T = TypeVar("T")
@@ -25,14 +25,15 @@ class Pump(Generic[T]):
 
     async def run(self, after: int | None) -> AsyncIterator[tuple[list[T], int]]:
         """Replays stored items after `after` (unless None), then follows live ones; an
-        empty batch is a heartbeat. Ends when the subscription is closed."""
+        empty batch is a heartbeat. Raises SubscriberTooSlowError when the subscriber fell
+        behind, ShuttingDownError when the subscription is closed."""
         start = self.subscription.offered_through
         if after is not None:
             start = after
             async for items, cursor in self._replay(after):
                 start = cursor
                 yield items, cursor
-        async for live in self._live(start):
+        async for live in self._live(start, caught_up_marker=after is not None):
             yield live
 
     async def _replay(self, after: int) -> AsyncIterator[tuple[list[T], int]]:
@@ -50,21 +51,31 @@ class Pump(Generic[T]):
                 break
         subscription.replaying = False
 
-    async def _live(self, cursor: int) -> AsyncIterator[tuple[list[T], int]]:
+    async def _live(
+        self, cursor: int, caught_up_marker: bool
+    ) -> AsyncIterator[tuple[list[T], int]]:
+        """Live items; after a replay, one empty batch at once says "caught up" with the
+        current cursor (so a sparse stream's cursor moves without waiting for a heartbeat)."""
         subscription = self.subscription
+        reported = cursor
         while True:
             if subscription.overflowed:
                 raise SubscriberTooSlowError("subscriber")
             if subscription.closed:
-                return
+                raise ShuttingDownError()
             taken = subscription.take(BATCH, cursor)
             if taken:
                 cursor = taken[-1][0]
                 if not subscription.pending:
                     cursor = max(cursor, subscription.offered_through)
+                reported = cursor
                 yield [item for _, item in taken], cursor
                 continue
-            if not subscription.pending:
-                cursor = max(cursor, subscription.offered_through)
-            if not await subscription.wait(self.heartbeat_seconds):
+            cursor = max(cursor, subscription.offered_through)
+            if caught_up_marker and cursor > reported:
+                reported = cursor
+                yield [], cursor
+            caught_up_marker = False
+            if not await subscription.wait(self.heartbeat_seconds) and not subscription.pending:
+                cursor = reported = max(cursor, subscription.offered_through)
                 yield [], cursor

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypeVar
 
@@ -10,8 +9,8 @@ import grpc
 from commercegateway.v1 import events_pb2 as ev
 
 from service.convert import event_kind
-from service.errors import CursorOutOfRangeError, SubscriberTooSlowError, status_of
-from service.fanout import Broadcaster, Selector, Subscription
+from service.errors import CursorOutOfRangeError
+from service.fanout import Broadcaster, Selector
 from service.store.base import CommittedRecord, EventStore
 from service.streams import Pump, Replay
 from service.validation import check_cursor
@@ -35,7 +34,6 @@ class SubscriptionService:
         self.broadcaster = broadcaster
         self.capacity = capacity
         self.heartbeat_seconds = heartbeat_seconds
-        self._aborts: set[asyncio.Task[None]] = set()
 
     def events(
         self, after: int | None, shop: str, kinds: Sequence[int], context: Context
@@ -94,7 +92,6 @@ class SubscriptionService:
             if after < info.compacted_through:
                 raise CursorOutOfRangeError(after, info.compacted_through + 1)
         subscription = self.broadcaster.subscribe(select, self.capacity)
-        subscription.on_overflow = lambda: self._abort_slow(subscription, context)
         try:
             await context.send_initial_metadata(())
             pump = Pump(subscription, replay, self.heartbeat_seconds)
@@ -102,18 +99,3 @@ class SubscriptionService:
                 yield batch
         finally:
             self.broadcaster.unsubscribe(subscription)
-
-    def _abort_slow(self, subscription: Subscription[Any], context: Context) -> None:
-        """Ends a live subscriber that fell behind, even while it is blocked on a write."""
-        error = SubscriberTooSlowError()
-
-        async def abort() -> None:
-            try:
-                await context.abort(status_of(error), str(error))
-            except Exception:  # abort raises by design; the call is over either way
-                return
-
-        task = asyncio.get_running_loop().create_task(abort())
-        self._aborts.add(task)
-        task.add_done_callback(self._aborts.discard)
-        del subscription
