@@ -56,12 +56,19 @@ def require_json(content_type: str | None) -> None:
     raise ProblemError("media_type", "not_json", f"Content type {shown!r} is not JSON.")
 
 
+def platform_named(name: str | None) -> PlatformName | None:
+    """The platform called `name`, or None."""
+    for platform in PLATFORMS:
+        if platform == name:
+            return platform
+    return None
+
+
 def choose_platform(path_platform: str | None, headers: Mapping[str, str]) -> PlatformName:
     """The platform named by the path, else detected from its signature header (403 if none)."""
-    if path_platform is not None:
-        for platform in PLATFORMS:
-            if platform == path_platform:
-                return platform
+    named = platform_named(path_platform)
+    if named is not None:
+        return named
     detected = detect_platform(headers)
     if detected is None:
         raise ProblemError(

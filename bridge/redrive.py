@@ -10,6 +10,7 @@ from commercegateway.v1 import core_service_pb2
 
 from bridge.drain import core_stub, publish_batch
 from bridge.forwarder import CHANNEL_OPTIONS
+from bridge.intake import platform_named
 from bridge.pipeline import ParsedDelivery, PayloadRejected, parse_delivery
 from bridge.quarantine import Quarantine, QuarantinedDelivery
 from bridge.settings import BridgeSettings
@@ -28,11 +29,12 @@ class RedriveOutcome:
 def _reparse(
     entry: QuarantinedDelivery, settings: BridgeSettings
 ) -> ParsedDelivery | RedriveOutcome:
-    if entry.platform not in ("shopify", "square", "betterdata"):
+    platform = platform_named(entry.platform)
+    if platform is None:
         return RedriveOutcome(entry.entry_id, "rejected", f"unknown platform {entry.platform!r}")
     try:
         return parse_delivery(
-            entry.platform,  # type: ignore[arg-type]
+            platform,
             entry.body,
             entry.headers,
             settings.verification_config(),

@@ -23,6 +23,7 @@ from bridge.pipeline import PlatformName
 from bridge.serving import AppServer, bind_socket, socket_address, uvicorn_config
 from bridge.settings import BridgeSettings
 from bridge.signing import signed_headers
+from tests.support.core import running_core
 from tests.support.processes import REPO_ROOT, ServerProcess, cli_argv, start_process
 
 SECRET = "test-webhook-secret"
@@ -201,3 +202,26 @@ def fixture_bytes(name: str) -> bytes:
 def json_headers(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """A JSON content type plus `extra` headers."""
     return {"Content-Type": "application/json", **(extra or {})}
+
+
+@dataclass
+class Stack:
+    """A core and a bridge forwarding to it, both in this event loop."""
+
+    core_address: str
+    bridge: RunningBridge
+    data_dir: Path
+
+    @property
+    def url(self) -> str:
+        """The bridge's base URL."""
+        return self.bridge.url
+
+
+@contextlib.asynccontextmanager
+async def running_stack(data_dir: Path, **bridge_overrides: Any) -> AsyncIterator[Stack]:
+    """A real core (SQLite in data_dir/core) and a bridge (data_dir/bridge) forwarding to it."""
+    async with running_core(data_dir / "core") as core:
+        settings = bridge_settings(data_dir / "bridge", core.address, **bridge_overrides)
+        async with running_bridge(settings) as bridge:
+            yield Stack(core.address, bridge, data_dir / "bridge")

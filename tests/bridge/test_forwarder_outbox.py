@@ -1,0 +1,96 @@
+"""Durable forwarding: the outbox takes deliveries while the core is down and drains them once."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import httpx
+from commercegateway.v1 import events_pb2
+
+from bridge.outbox import Outbox
+from bridge.samples import sample_body
+from tests.support.bridge import (
+    bridge_settings,
+    log_before_sentinel,
+    post_signed,
+    running_bridge,
+    wait_for_event,
+)
+from tests.support.core import running_core
+from tests.support.postgres import free_port
+from tests.support.waiting import wait_for
+
+
+def _event(n: int) -> events_pb2.Event:
+    return events_pb2.Event(
+        id=str(uuid.uuid4()),
+        platform=events_pb2.PLATFORM_BETTERDATA,
+        source_event_id=f"outbox-{n}",
+        shop="s",
+        product_deleted=events_pb2.ProductDeleted(product_id=str(n)),
+    )
+
+
+async def test_outbox_entries_survive_reopening_and_leave_only_when_removed(
+    tmp_path: Path,
+) -> None:
+    outbox = Outbox(tmp_path)
+    events = [_event(n) for n in range(3)]
+    await outbox.add(events)
+    outbox.close()
+    reopened = Outbox(tmp_path)
+    entries = await reopened.peek(10)
+    assert [entry.event for entry in entries] == events
+    await reopened.remove([entries[0].entry_id])
+    assert await reopened.depth() == 2
+    assert [e.event.id for e in await reopened.peek(10)] == [events[1].id, events[2].id]
+    reopened.close()
+
+
+async def test_core_down_delivery_is_accepted_then_arrives_exactly_once(tmp_path: Path) -> None:
+    port = free_port()
+    settings = bridge_settings(tmp_path / "bridge", f"127.0.0.1:{port}")
+    body = sample_body("shopify", "orders/create")
+    delivery = str(uuid.uuid4())
+    async with running_bridge(settings) as bridge, httpx.AsyncClient(timeout=2.0) as client:
+        response = await post_signed(
+            client, bridge.url, "shopify", body, topic="orders/create", delivery_id=delivery
+        )
+        assert response.status_code == 200
+        assert response.json()["status"] == "accepted"
+        assert await bridge.forwarder.outbox.depth() == 1
+        ready = await client.get(f"{bridge.url}/readyz")
+        assert ready.json() == {"status": "ready", "core": "unreachable", "outbox": "writable"}
+
+        async with running_core(tmp_path / "core", grpc_listen=f"127.0.0.1:{port}") as core:
+            event_id = response.json()["event_id"]
+            await wait_for_event(core.address, lambda e: e.id == event_id)
+
+            async def drained() -> bool:
+                return await bridge.forwarder.outbox.depth() == 0
+
+            await wait_for(drained, message="outbox drained")
+            again = await post_signed(
+                client, bridge.url, "shopify", body, topic="orders/create", delivery_id=delivery
+            )
+            assert again.json() == {"status": "duplicate", "event_id": event_id}
+            log = await log_before_sentinel(core.address)
+            assert [e.id for e in log].count(event_id) == 1
+
+
+async def test_503_when_neither_core_nor_outbox_can_store(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the data directory should be")
+    settings = bridge_settings(blocker / "data", f"127.0.0.1:{free_port()}")
+    async with running_bridge(settings) as bridge, httpx.AsyncClient(timeout=5.0) as client:
+        response = await post_signed(
+            client, bridge.url, "betterdata", sample_body("betterdata", "order.created")
+        )
+        assert response.status_code == 503
+        problem = response.json()
+        assert problem["type"] == "urn:commerce-gateway:problem:unavailable"
+        assert problem["reason"] == "store_unavailable"
+        ready = await client.get(f"{bridge.url}/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["outbox"] == "unwritable"
