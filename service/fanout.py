@@ -93,6 +93,8 @@ class Broadcaster:
         self._subscriptions: set[Subscription[Any]] = set()
         self.closed = False
         self.slow_subscribers = 0  # live subscribers ended for falling behind, ever
+        self._empty = asyncio.Event()
+        self._empty.set()
 
     def subscribe(self, select: Selector[T], capacity: int) -> Subscription[T]:
         """Registers a subscription that receives everything broadcast from now on."""
@@ -100,11 +102,14 @@ class Broadcaster:
         if self.closed:
             subscription.close()
         self._subscriptions.add(subscription)
+        self._empty.clear()
         return subscription
 
     def unsubscribe(self, subscription: Subscription[T]) -> None:
         """Forgets a subscription."""
         self._subscriptions.discard(subscription)
+        if not self._subscriptions:
+            self._empty.set()
 
     def publish(self, records: Sequence[CommittedRecord]) -> None:
         """Hands committed records (in sequence order) to every subscription."""
@@ -125,3 +130,12 @@ class Broadcaster:
         self.closed = True
         for subscription in tuple(self._subscriptions):
             subscription.close()
+
+    async def wait_closed(self, timeout: float) -> bool:
+        """Waits until every subscription has ended; False after `timeout` seconds."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._empty.wait()
+        except TimeoutError:
+            return False
+        return True

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 SERVICE_NAME = core_service_pb2.DESCRIPTOR.services_by_name["CoreService"].full_name
 # Idle subscriber streams must survive: clients may ping every 10 s without data, the
 # server pings idle connections every 60 s and never closes a connection for being idle.
+STREAM_END_SECONDS = 1.0  # at stop(grace=None), how long streams get to end cleanly
 SERVER_OPTIONS: list[tuple[str, int]] = [
     ("grpc.keepalive_time_ms", 60_000),
     ("grpc.keepalive_timeout_ms", 20_000),
@@ -58,7 +59,8 @@ class RunningCore:
         await self.health.enter_graceful_shutdown()
         if self.settings.shutdown_drain_seconds:
             await asyncio.sleep(self.settings.shutdown_drain_seconds)
-        self.broadcaster.close()
+        self.broadcaster.close()  # streams end with UNAVAILABLE and a valid cursor
+        await self.broadcaster.wait_closed(STREAM_END_SECONDS if grace is None else grace)
         await self.retention.stop()
         await self.server.stop(grace)
         await self.store.close()

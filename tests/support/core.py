@@ -22,6 +22,7 @@ __all__ = [
     "BearerInterceptor",
     "CoreStub",
     "RunningCore",
+    "StreamBearerInterceptor",
     "bearer",
     "core_settings",
     "core_stub",
@@ -52,7 +53,9 @@ async def running_core(data_dir: Path, **overrides: Any) -> AsyncIterator[Runnin
 @asynccontextmanager
 async def core_stub(address: str, token: str | None = None) -> AsyncIterator[CoreStub]:
     """A CoreService stub over a fresh insecure channel; sends `token` as a bearer token."""
-    interceptors: list[Any] = [BearerInterceptor(token)] if token is not None else []
+    interceptors: list[Any] = []
+    if token is not None:
+        interceptors = [BearerInterceptor(token), StreamBearerInterceptor(token)]
     async with grpc.aio.insecure_channel(address, interceptors=interceptors) as channel:
         yield core_service_pb2_grpc.CoreServiceStub(channel)
 
@@ -62,30 +65,38 @@ def bearer(token: str) -> tuple[tuple[str, str]]:
     return (("authorization", f"Bearer {token}"),)
 
 
-class BearerInterceptor(
-    grpc.aio.UnaryUnaryClientInterceptor,  # type: ignore[type-arg]
-    grpc.aio.UnaryStreamClientInterceptor,  # type: ignore[type-arg]
-):
-    """Adds `authorization: Bearer <token>` to every unary and server-streaming call."""
+def with_token(details: grpc.aio.ClientCallDetails, token: str) -> grpc.aio.ClientCallDetails:
+    """The call details with a bearer token added to the metadata."""
+    metadata = list(details.metadata or ()) + list(bearer(token))
+    return grpc.aio.ClientCallDetails(
+        details.method,
+        details.timeout,
+        grpc.aio.Metadata(*metadata),
+        details.credentials,
+        details.wait_for_ready,
+    )
+
+
+class BearerInterceptor(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[type-arg]
+    """Adds `authorization: Bearer <token>` to every unary call."""
 
     def __init__(self, token: str) -> None:
         """Sends `token` on every call."""
         self.token = token
 
-    def _with_token(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
-        metadata = list(details.metadata or ()) + list(bearer(self.token))
-        return grpc.aio.ClientCallDetails(
-            details.method,
-            details.timeout,
-            grpc.aio.Metadata(*metadata),
-            details.credentials,
-            details.wait_for_ready,
-        )
-
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
         """Adds the token to a unary call."""
-        return await continuation(self._with_token(details), request)
+        return await continuation(with_token(details, self.token), request)
+
+
+class StreamBearerInterceptor(grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[type-arg]
+    """Adds `authorization: Bearer <token>` to every server-streaming call (grpc uses an
+    interceptor for one call type only, so unary and stream need separate instances)."""
+
+    def __init__(self, token: str) -> None:
+        """Sends `token` on every call."""
+        self.token = token
 
     async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
         """Adds the token to a server-streaming call."""
-        return await continuation(self._with_token(details), request)
+        return await continuation(with_token(details, self.token), request)

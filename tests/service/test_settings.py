@@ -1,0 +1,68 @@
+"""CoreSettings: precedence flag > env > TOML > default, and one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.settings import SettingsError, load_core_settings
+
+
+def write_config(path: Path, text: str) -> Path:
+    """Writes a TOML config file."""
+    path.write_text(text)
+    return path
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COMMERCE_GATEWAY_CONFIG", raising=False)
+    settings = load_core_settings()
+    assert settings.grpc_listen == "127.0.0.1:50051"
+    assert settings.low_stock_threshold == 5
+    assert settings.retention_hours == 168
+    assert settings.session_attribute == "gateway_session_id"
+
+
+def test_flag_beats_env_beats_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "c.toml",
+        '[core]\ngrpc_listen = "127.0.0.1:1111"\nlow_stock_threshold = 9\nheartbeat_seconds = 3\n',
+    )
+    monkeypatch.setenv("COMMERCE_GATEWAY_CONFIG", str(config))
+    monkeypatch.setenv("COMMERCE_GATEWAY_GRPC_LISTEN", "127.0.0.1:2222")
+    monkeypatch.setenv("COMMERCE_GATEWAY_LOW_STOCK_THRESHOLD", "7")
+    settings = load_core_settings(grpc_listen="127.0.0.1:3333")
+    assert settings.grpc_listen == "127.0.0.1:3333"
+    assert settings.low_stock_threshold == 7
+    assert settings.heartbeat_seconds == 3
+
+
+def test_bad_env_value_is_one_line_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMMERCE_GATEWAY_HEARTBEAT_SECONDS", "soon")
+    with pytest.raises(SettingsError) as error:
+        load_core_settings()
+    assert "COMMERCE_GATEWAY_HEARTBEAT_SECONDS" in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_missing_config_file_is_a_settings_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("COMMERCE_GATEWAY_CONFIG", str(tmp_path / "absent.toml"))
+    with pytest.raises(SettingsError, match="file not found"):
+        load_core_settings()
+
+
+def test_tls_needs_cert_and_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("COMMERCE_GATEWAY_TLS_CERT", str(tmp_path / "cert.pem"))
+    with pytest.raises(SettingsError, match="tls_cert and tls_key"):
+        load_core_settings()
+
+
+def test_tokens_allow_any_interface(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMMERCE_GATEWAY_PUBLISHER_TOKEN", "pub-secret-123")
+    monkeypatch.setenv("COMMERCE_GATEWAY_SUBSCRIBER_TOKEN", "s")
+    settings = load_core_settings(grpc_listen="0.0.0.0:50051")
+    assert settings.publisher_token is not None
+    assert "pub-secret-123" not in repr(settings)
