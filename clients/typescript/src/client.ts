@@ -16,7 +16,7 @@ import {
   type SubscribeOrderCompletionsResponse,
 } from "./gen/commercegateway/v1/core_service_pb.js";
 import type { Event, EventKind, EventSchema, InventoryAlert, OrderCompletion } from "./gen/commercegateway/v1/events_pb.js";
-import { type SubscribeOptions, Subscription } from "./subscription.js";
+import { type StreamSettings, type SubscribeOptions, Subscription } from "./subscription.js";
 
 /** How to reach the core. */
 export interface CoreClientOptions {
@@ -30,6 +30,11 @@ export interface CoreClientOptions {
   timeoutMs?: number;
   /** Reconnection backoff of subscriptions (default 100 ms doubling up to 5 s). */
   backoff?: Partial<BackoffPolicy>;
+  /**
+   * A subscription that receives nothing (no item, no heartbeat) for this long is reopened
+   * (default 60,000 ms; keep it above the core's heartbeat interval, 15 s by default; 0 never).
+   */
+  idleTimeoutMs?: number;
 }
 
 function baseUrlOf(target: string, tls: CoreClientOptions["tls"]): string {
@@ -47,7 +52,7 @@ export class CoreClient {
   readonly #client: Client<typeof CoreService>;
   readonly #sessions: Http2SessionManager;
   readonly #timeoutMs: number;
-  readonly #backoff: BackoffPolicy;
+  readonly #streams: StreamSettings;
 
   constructor(options: CoreClientOptions) {
     const baseUrl = baseUrlOf(options.target, options.tls);
@@ -64,7 +69,12 @@ export class CoreClient {
     const transport = createGrpcTransport({ baseUrl, sessionManager: this.#sessions, interceptors });
     this.#client = createClient(CoreService, transport);
     this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+    this.#streams = {
+      backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
+      head: () => this.#head(),
+      idleTimeoutMs: idleTimeoutMs > 0 ? idleTimeoutMs : undefined,
+    };
   }
 
   /** Closes the HTTP/2 connection; open subscriptions end with an error. */
@@ -119,9 +129,8 @@ export class CoreClient {
       "alerts",
       (afterSequence, signal) => this.#client.subscribeInventoryAlerts({ afterSequence, shop }, { signal }),
       (response) => response.alerts,
-      this.#backoff,
       options,
-      () => this.#head(),
+      this.#streams,
     );
   }
 
@@ -132,9 +141,8 @@ export class CoreClient {
       "orders",
       (afterSequence, signal) => this.#client.subscribeOrderCompletions({ afterSequence, shop }, { signal }),
       (response) => response.completions,
-      this.#backoff,
       options,
-      () => this.#head(),
+      this.#streams,
     );
   }
 
@@ -146,9 +154,8 @@ export class CoreClient {
       "events",
       (afterSequence, signal) => this.#client.subscribeEvents({ afterSequence, shop, kinds }, { signal }),
       (response) => response.events,
-      this.#backoff,
       options,
-      () => this.#head(),
+      this.#streams,
     );
   }
 }

@@ -40,11 +40,14 @@ export class CoreProcess {
   #stderr = "";
   address = "";
 
-  private constructor(readonly dataDir: string) {}
+  private constructor(
+    readonly dataDir: string,
+    private readonly env: Record<string, string>,
+  ) {}
 
-  /** Starts a core on a fresh temporary data dir and an ephemeral port. */
-  static async start(): Promise<CoreProcess> {
-    const core = new CoreProcess(mkdtempSync(join(tmpdir(), "cg-ts-core-")));
+  /** Starts a core on a fresh temporary data dir and an ephemeral port, with extra env. */
+  static async start(env: Record<string, string> = {}): Promise<CoreProcess> {
+    const core = new CoreProcess(mkdtempSync(join(tmpdir(), "cg-ts-core-")), env);
     await core.#launch("127.0.0.1:0");
     return core;
   }
@@ -54,7 +57,8 @@ export class CoreProcess {
     rmSync(readyFile, { force: true });
     this.address = "";
     const args = ["core", "--listen", listen, "--data-dir", this.dataDir, "--ready-file", readyFile];
-    const child = spawn(coreCommand(), args, { stdio: ["ignore", "ignore", "pipe"] });
+    const env = { ...process.env, ...this.env };
+    const child = spawn(coreCommand(), args, { stdio: ["ignore", "ignore", "pipe"], env });
     child.stderr?.on("data", (chunk: Buffer) => {
       this.#stderr += chunk.toString();
     });
