@@ -93,8 +93,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _report_reconnect(info: ReconnectInfo) -> None:
     why = f"{info.error.reason}: {info.error.details}" if info.error else "stream closed"
     resume = "live" if info.cursor is None else f"after sequence {info.cursor}"
+    lead = "stream ended" if info.attempt == 1 else "core still unreachable"
     print(
-        f"tail: connection lost ({why}); reconnecting in {info.delay:.1f}s, resuming {resume} "
+        f"tail: {lead} ({why}); reconnecting in {info.delay:.1f}s, resuming {resume} "
         f"(attempt {info.attempt})",
         file=sys.stderr,
         flush=True,
