@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ from service.paging import decode_page_token, encode_page_token
 from service.store.base import EventStore
 from service.subscriptions import SubscriptionService
 
+logger = logging.getLogger(__name__)
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
 Unary = grpc.aio.ServicerContext[Req, Awaitable[Resp]]
@@ -54,6 +56,10 @@ class CoreServicer(api_grpc.CoreServiceServicer):
         except CoreError as error:
             await abort_with(context, error)
             raise  # unreachable: abort raises
+        except Exception:
+            logger.exception("request failed", extra={"method": work.__qualname__})
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+            raise
 
     async def PublishEvents(
         self,
@@ -96,6 +102,9 @@ class CoreServicer(api_grpc.CoreServiceServicer):
                 yield api.SubscribeEventsResponse(events=items, sequence=cursor)
         except CoreError as error:
             await abort_with(context, error)
+        except Exception:
+            logger.exception("stream failed")
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
 
     async def SubscribeInventoryAlerts(
         self,
@@ -111,6 +120,9 @@ class CoreServicer(api_grpc.CoreServiceServicer):
                 yield api.SubscribeInventoryAlertsResponse(alerts=items, sequence=cursor)
         except CoreError as error:
             await abort_with(context, error)
+        except Exception:
+            logger.exception("stream failed")
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
 
     async def SubscribeOrderCompletions(
         self,
@@ -128,6 +140,9 @@ class CoreServicer(api_grpc.CoreServiceServicer):
                 yield api.SubscribeOrderCompletionsResponse(completions=items, sequence=cursor)
         except CoreError as error:
             await abort_with(context, error)
+        except Exception:
+            logger.exception("stream failed")
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
 
     async def GetInventoryLevel(
         self,

@@ -25,6 +25,7 @@ from service.store.base import (
 )
 from service.store.migrations import migrate
 from service.store.sqlite_apply import find_duplicate, insert_event
+from service.store.sqlite_log import compact_log, level_page
 from service.store.sqlite_writer import Writer
 
 T = TypeVar("T")
@@ -187,7 +188,7 @@ class SqliteEventStore:
         self, shop: str, after: tuple[str, str, str] | None, limit: int
     ) -> LevelPage:
         """A page of levels after a key, consistent with the returned sequence."""
-        return await self._read(lambda conn: _level_page(conn, shop, after, limit))
+        return await self._read(lambda conn: level_page(conn, shop, after, limit))
 
     async def get_session(self, session_id: str) -> Session | None:
         """One session, or None."""
@@ -212,43 +213,7 @@ class SqliteEventStore:
         cutoff = rows.to_us(older_than)
 
         def work(conn: sqlite3.Connection) -> tuple[int, list[CommittedRecord]]:
-            row = conn.execute(
-                "SELECT MAX(sequence), COUNT(*) FROM events WHERE stored_at_us < ?", (cutoff,)
-            ).fetchone()
-            if not row[0]:
-                return 0, []
-            through = int(row[0])
-            for table in ("events", "alerts", "completions"):
-                conn.execute(f"DELETE FROM {table} WHERE sequence <= ?", (through,))
-            conn.execute(
-                "UPDATE log_meta SET value = ? WHERE name = 'compacted_through'", (through,)
-            )
-            return int(row[1]), []
+            return compact_log(conn, cutoff), []
 
         deleted: int = await self._write(work)
         return deleted
-
-
-def _level_page(
-    conn: sqlite3.Connection, shop: str, after: tuple[str, str, str] | None, limit: int
-) -> LevelPage:
-    conn.execute("BEGIN")
-    try:
-        sequence = conn.execute(
-            "SELECT MAX(COALESCE((SELECT MAX(sequence) FROM events), 0), value)"
-            " FROM log_meta WHERE name = 'compacted_through'"
-        ).fetchone()[0]
-        sql = f"SELECT {rows.LEVEL_COLUMNS} FROM inventory_levels WHERE 1 = 1"
-        params: list[Any] = []
-        if shop:
-            sql += " AND shop = ?"
-            params.append(shop)
-        if after is not None:
-            sql += " AND (shop, inventory_item_id, location_id) > (?, ?, ?)"
-            params.extend(after)
-        sql += " ORDER BY shop, inventory_item_id, location_id LIMIT ?"
-        params.append(limit + 1)
-        found = [rows.level_from_row(row) for row in conn.execute(sql, params)]
-    finally:
-        conn.execute("COMMIT")
-    return LevelPage(found[:limit], int(sequence), more=len(found) > limit)
