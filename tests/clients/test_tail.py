@@ -7,6 +7,7 @@ import signal
 from pathlib import Path
 
 import pytest
+from commercegateway import CoreClient, CursorExpiredError
 from commercegateway.v1 import events_pb2
 from google.protobuf import json_format
 
@@ -15,6 +16,7 @@ from tests.clients.events import SHOP, inventory_event, publish
 from tests.clients.test_resume import publish_when_up
 from tests.support.core import running_core
 from tests.support.processes import cli_argv, start_core_process
+from tests.support.waiting import wait_for
 
 LINE_TIMEOUT = 15.0
 
@@ -87,3 +89,36 @@ async def test_tail_alerts_prints_one_readable_line_per_alert(tmp_path: Path) ->
 def test_tail_kind_outside_events_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["tail", "alerts", "--kind", "inventory_updated"]) == 2
     assert "--kind applies only to 'tail events'" in capsys.readouterr().err
+
+
+async def test_tail_with_expired_cursor_exits_1_telling_to_resync(tmp_path: Path) -> None:
+    async with running_core(
+        tmp_path, retention_hours=1e-6, retention_interval_seconds=0.02
+    ) as core:
+        await publish(core.address, [inventory_event("gone-1"), inventory_event("gone-2")])
+
+        async def compacted() -> bool:
+            async with CoreClient(core.address) as client:
+                try:
+                    async with client.subscribe_events(after_sequence=0) as stream:
+                        await anext(stream)
+                except CursorExpiredError:
+                    return True
+            return False
+
+        await wait_for(compacted, message="compaction")
+        tail = await start_tail("events", "--after", "0", "--core", core.address)
+        _, stderr = await asyncio.wait_for(tail.communicate(), LINE_TIMEOUT)
+    assert tail.returncode == 1
+    assert "oldest available sequence: 3" in stderr.decode()
+    assert "ListInventoryLevels" in stderr.decode()
+
+
+async def test_tail_with_wrong_token_exits_1_unauthenticated(tmp_path: Path) -> None:
+    async with running_core(tmp_path, subscriber_token="right", publisher_token="p") as core:
+        tail = await start_tail("orders", "--core", core.address, "--token", "wrong")
+        stdout, stderr = await asyncio.wait_for(tail.communicate(), LINE_TIMEOUT)
+    assert tail.returncode == 1
+    assert stderr.decode().startswith("tail: unauthenticated")
+    assert "wrong" not in stderr.decode()
+    assert stdout == b""
