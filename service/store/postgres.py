@@ -1,0 +1,183 @@
+"""PostgresEventStore: the engine for several core replicas sharing one PostgreSQL database.
+
+Driver: asyncpg with a connection pool. asyncpg speaks the protocol natively on the event loop
+(no thread per query, unlike SQLite here), and the pool lets subscriber replays and unary
+reads run concurrently with the writer without opening a connection per call; connections
+are reused, and replaced after a database restart.
+
+Cursor correctness: every write transaction (a group of pending publishes) first takes
+pg_advisory_xact_lock(LOG_LOCK), then numbers its events after the highest stored sequence,
+and holds the lock until it commits. PostgreSQL makes a commit visible before it releases the
+transaction's locks, so the next writer (on any replica) numbers after every committed
+event, and commits after it: sequence order = commit order. Hence any snapshot sees a prefix
+of the log, and a reader of "sequence > cursor" (subscriber replay, LogFollower) can never
+skip a lower sequence that commits later. Cost: write transactions of all replicas are
+serialised on one lock (about one commit round trip each); group commit amortises it, and
+this is also what keeps the state rules (read-modify-write of levels, orders, sessions) as
+consistent as with the single SQLite writer. Replicas scale subscribers and reads, not writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+from commercegateway.v1 import events_pb2 as ev
+
+from service.domain import Binding, Session
+from service.settings import SettingsError
+from service.state import bind
+from service.store import postgres_rows as rows
+from service.store.base import (
+    CommitListener,
+    CommittedRecord,
+    PublishOutcome,
+    StoreRules,
+)
+from service.store.postgres_apply import store_event
+from service.store.postgres_errors import is_connection_error
+from service.store.postgres_follower import POLL_SECONDS, LogFollower
+from service.store.postgres_reads import StoreReader
+from service.store.postgres_schema import migrate
+from service.store.postgres_writer import LAST_SEQUENCE_SQL, SequenceCounter, Writer
+from service.store.sqlite_rows import to_us
+
+POOL_SIZE = 8
+URL_SCHEMES = ("postgres", "postgresql")
+CONNECT_TIMEOUT = 5.0
+
+
+class PostgresEventStore(StoreReader):
+    """The EventStore engine over a shared PostgreSQL database; see EventStore."""
+
+    def __init__(self, url: str, rules: StoreRules, *, poll_seconds: float = POLL_SECONDS) -> None:
+        """Prepares the store at `url` (postgres:// or postgresql://); connects on open."""
+        super().__init__()
+        check_url(url)
+        self.url = url
+        self.rules = rules
+        self.poll_seconds = poll_seconds
+        self._writer: Writer | None = None
+        self._follower: LogFollower | None = None
+
+    async def _connect(self) -> asyncpg.Connection:
+        return await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT)
+
+    async def open(self, listener: CommitListener) -> None:
+        """Connects, migrates (one replica at a time) and starts the writer and follower."""
+        try:
+            self._pool = await asyncpg.create_pool(
+                self.url, min_size=1, max_size=POOL_SIZE, timeout=CONNECT_TIMEOUT
+            )
+            async with self._pool.acquire() as conn:
+                await migrate(conn)
+                last = int(await conn.fetchval(LAST_SEQUENCE_SQL))
+        except Exception as error:
+            await self._close_pool()
+            if is_connection_error(error):
+                raise RuntimeError(
+                    f"cannot reach the PostgreSQL store ({type(error).__name__})"
+                ) from None
+            raise
+        self._follower = LogFollower(self._pool, self._connect, listener, self.poll_seconds)
+        await self._follower.start(last)
+        self._writer = Writer(self._pool, self._follower.deliver_own)
+        self._writer.start()
+
+    async def close(self) -> None:
+        """Finishes queued writes, stops following and closes every connection."""
+        if self._writer is not None:
+            await self._writer.stop()
+            self._writer = None
+        if self._follower is not None:
+            await self._follower.stop()
+            self._follower = None
+        await self._close_pool()
+
+    async def _close_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            try:
+                await asyncio.wait_for(pool.close(), 5.0)
+            except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                pool.terminate()
+
+    async def _write(self, work: Any) -> Any:
+        if self._writer is None:
+            raise RuntimeError("store is closed")
+        return await self._writer.submit(work)
+
+    async def publish(self, events: Sequence[ev.Event]) -> list[PublishOutcome]:
+        """Stores the events durably, in order, idempotently; see EventStore.publish."""
+
+        async def work(
+            conn: asyncpg.Connection, counter: SequenceCounter
+        ) -> tuple[list[PublishOutcome], list[CommittedRecord]]:
+            outcomes: list[PublishOutcome] = []
+            records: list[CommittedRecord] = []
+            for event in events:
+                stored = await store_event(conn, event, counter.last + 1, self.rules)
+                if isinstance(stored, PublishOutcome):
+                    outcomes.append(stored)
+                    continue
+                counter.last = stored.sequence
+                records.append(stored)
+                outcomes.append(PublishOutcome(True, stored.sequence, event.id))
+            return outcomes, records
+
+        outcomes: list[PublishOutcome] = await self._write(work)
+        return outcomes
+
+    async def bind_session(
+        self, session_id: str, shop: str, bindings: Sequence[Binding]
+    ) -> Session:
+        """Binds keys to a session (created when new) and returns it."""
+
+        async def work(
+            conn: asyncpg.Connection, _counter: SequenceCounter
+        ) -> tuple[Session, list[CommittedRecord]]:
+            session = bind(await rows.load_session(conn, session_id), session_id, shop, bindings)
+            await rows.save_session(conn, session)
+            return session, []
+
+        session: Session = await self._write(work)
+        return session
+
+    async def compact(self, older_than: datetime) -> int:
+        """Deletes the events stored before the time and their items; returns how many."""
+        cutoff = to_us(older_than)
+
+        async def work(
+            conn: asyncpg.Connection, _counter: SequenceCounter
+        ) -> tuple[int, list[CommittedRecord]]:
+            row = await conn.fetchrow(
+                "SELECT MAX(sequence), COUNT(*) FROM events WHERE stored_at_us < $1", cutoff
+            )
+            if row[0] is None:
+                return 0, []
+            through = int(row[0])
+            for table in ("events", "alerts", "completions"):
+                await conn.execute(f"DELETE FROM {table} WHERE sequence <= $1", through)
+            await conn.execute(
+                "UPDATE log_meta SET value = GREATEST(value, $1) WHERE name = 'compacted_through'",
+                through,
+            )
+            return int(row[1]), []
+
+        deleted: int = await self._write(work)
+        return deleted
+
+
+def check_url(url: str) -> None:
+    """Raises SettingsError (naming the setting, never echoing the URL) when it is unusable."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        raise SettingsError("COMMERCE_GATEWAY_STORE: malformed PostgreSQL URL") from None
+    if parts.scheme not in URL_SCHEMES:
+        raise SettingsError("COMMERCE_GATEWAY_STORE: expected postgres://... or postgresql://...")

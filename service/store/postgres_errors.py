@@ -1,0 +1,35 @@
+"""Recognising a lost PostgreSQL connection and reporting it to callers as UNAVAILABLE."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from service.errors import CoreError, ShuttingDownError
+
+
+class StoreUnavailableError(ShuttingDownError):
+    """The database cannot be reached right now; the caller should retry later.
+
+    It derives from ShuttingDownError only so that the core's error table maps it to
+    UNAVAILABLE; its message says what happened instead.
+    """
+
+    def __init__(self) -> None:
+        """A fixed message: no address, credentials or driver details reach the caller."""
+        CoreError.__init__(self, "the event store is unavailable; retry later")
+
+
+# Lost sockets, refused connections, server shutting down or starting up, connect timeouts.
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+)
+
+
+def is_connection_error(error: BaseException) -> bool:
+    """True when `error` means the database (or the way to it) is gone, not a bad query."""
+    return isinstance(error, _CONNECTION_ERRORS)
