@@ -119,6 +119,8 @@ async def test_tail_with_wrong_token_exits_1_unauthenticated(tmp_path: Path) -> 
         tail = await start_tail("orders", "--core", core.address, "--token", "wrong")
         stdout, stderr = await asyncio.wait_for(tail.communicate(), LINE_TIMEOUT)
     assert tail.returncode == 1
-    assert stderr.decode().startswith("tail: unauthenticated")
+    lines = stderr.decode().splitlines()
+    assert lines[0].startswith("tail: following alerts on ")
+    assert lines[-1].startswith("tail: unauthenticated")
     assert "wrong" not in stderr.decode()
     assert stdout == b""

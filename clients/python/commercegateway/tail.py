@@ -121,6 +121,14 @@ async def _tail(args: argparse.Namespace, target: str, token: str | None) -> int
     render = render_json if args.json else render_text
     async with CoreClient(target, token=token, tls=tls) as client:
         subscription = _subscribe(client, args)
+        start = "live from now" if args.after is None else f"after sequence {args.after}"
+        if args.cursor_file is not None:
+            start = f"from the cursor in {args.cursor_file}"
+        print(
+            f"tail: following {args.stream} on {target} ({start}); Ctrl-C to stop",
+            file=sys.stderr,
+            flush=True,
+        )
         async with subscription:
             async for item in subscription:
                 sys.stdout.write(render(item) + "\n")
