@@ -10,6 +10,7 @@ from litestar.handlers import asgi
 from litestar.openapi import OpenAPIConfig
 
 from bridge.forwarder import Forwarder
+from bridge.openapi_doc import document_webhooks
 from bridge.outbox import Outbox
 from bridge.quarantine import Quarantine
 from bridge.routes import WEBHOOK_PATHS, WebhookEndpoint
@@ -84,13 +85,15 @@ def create_app(settings: BridgeSettings, forwarder: Forwarder) -> Litestar:
         await forwarder.stop()
         quarantine.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[webhooks, *_probes(forwarder)],
         on_startup=[startup],
         on_shutdown=[shutdown],
         openapi_config=OpenAPIConfig(title="commerce-gateway bridge", version="1.0.0"),
         logging_config=None,
     )
+    document_webhooks(app)
+    return app
 
 
 def create_app_from_env() -> Litestar:

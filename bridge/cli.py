@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import socket
@@ -15,6 +14,7 @@ from bridge.app import create_app, create_forwarder
 from bridge.serving import (
     AppServer,
     bind_socket,
+    run_event_loop,
     socket_address,
     stop_on_signals,
     uvicorn_config,
@@ -108,7 +108,7 @@ def main(args: argparse.Namespace) -> int:
         )
         return 1
     if args.workers == 1:
-        asyncio.run(serve(settings, sock, args.ready_file))
+        run_event_loop(serve(settings, sock, args.ready_file))
     else:
         _serve_workers(settings, sock, args.workers, args.ready_file)
     return 0

@@ -129,7 +129,9 @@ class Forwarder:
                 self._queue.put_nowait(item)
             async with asyncio.timeout(self._deadline):
                 answers = await asyncio.gather(*(item.future for item in pending))
-        except (TimeoutError, asyncio.QueueFull, grpc.aio.AioRpcError):
+        except Exception as error:  # deadline, full queue, core error: the outbox takes it
+            if not isinstance(error, TimeoutError | asyncio.QueueFull | grpc.aio.AioRpcError):
+                logger.warning("forwarding failed", extra={"error": type(error).__name__})
             for item in pending:
                 item.future.cancel()
             return None
@@ -161,7 +163,7 @@ class Forwarder:
         assert self._stub is not None
         try:
             answers = await publish_batch(self._stub, [p.event for p in batch], self._metadata)
-        except grpc.aio.AioRpcError as error:
+        except Exception as error:  # the waiting requests fall back to the outbox
             for item in batch:
                 if not item.future.done():
                     item.future.set_exception(error)

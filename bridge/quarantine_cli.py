@@ -14,27 +14,46 @@ from bridge.settings import SettingsError, load_bridge_settings
 _DONE = frozenset({"stored", "duplicate", "ignored"})
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Declares the `quarantine` actions and flags."""
+def _common(parser: argparse.ArgumentParser, default: object) -> None:
+    """--data-dir and --json, accepted before or after the action."""
     parser.add_argument(
         "--data-dir",
         metavar="DIR",
-        help="Directory holding quarantine.sqlite3 (env COMMERCE_GATEWAY_DATA_DIR).",
+        default=default,
+        help="Directory holding quarantine.sqlite3 (env COMMERCE_GATEWAY_DATA_DIR, "
+        "default ./.commerce-gateway).",
     )
-    parser.add_argument("--json", action="store_true", help="Print JSON instead of text.")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        default=default if default is argparse.SUPPRESS else False,
+        help="Print JSON instead of text.",
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declares the `quarantine` actions and flags."""
+    _common(parser, None)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("list", help="List quarantined deliveries.", description="List them.")
-    show = actions.add_parser("show", help="Show one delivery: reason, headers, body.")
+    listing = actions.add_parser(
+        "list", help="List quarantined deliveries.", description="List quarantined deliveries."
+    )
+    show = actions.add_parser(
+        "show", help="Show one delivery: reason, errors, headers, body.", description="Show one."
+    )
     show.add_argument("id", type=int, metavar="ID", help="The entry id (see list).")
     again = actions.add_parser(
         "redrive",
-        help="Re-parse and forward to the core (no re-verification); removes it when stored.",
+        help="Re-parse and forward to the core (no re-verification); removes it when taken.",
+        description="Re-parse entries with the current schemas and publish them to the core.",
     )
     again.add_argument("id", type=int, nargs="?", metavar="ID", help="The entry id (see list).")
     again.add_argument("--all", action="store_true", help="Re-drive every entry.")
     again.add_argument(
         "--core", metavar="HOST:PORT", help="Core gRPC target (env COMMERCE_GATEWAY_CORE)."
     )
+    for action in (listing, show, again):
+        _common(action, argparse.SUPPRESS)
 
 
 def _summary(entry: QuarantinedDelivery) -> dict[str, Any]:

@@ -9,8 +9,9 @@ import os
 import signal
 import socket
 import tempfile
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Coroutine, Generator
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from litestar import Litestar
@@ -87,6 +88,16 @@ class AppServer(uvicorn.Server):
     def stop(self) -> None:
         """Asks the server to finish (graceful)."""
         self.should_exit = True
+
+
+def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Runs `main` on uvloop when installed (faster), else on asyncio's default loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
 
 
 def stop_on_signals(stop: Callable[[], None]) -> None:

@@ -199,4 +199,5 @@ def load_bridge_settings(**overrides: Any) -> BridgeSettings:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "settings"
-        raise SettingsError(f"invalid setting {where}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"invalid setting {where}: {message}") from None

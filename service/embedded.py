@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import socket
 import sys
@@ -12,6 +11,7 @@ from bridge.app import create_app, create_forwarder
 from bridge.serving import (
     AppServer,
     bind_socket,
+    run_event_loop,
     socket_address,
     stop_on_signals,
     uvicorn_config,
@@ -95,5 +95,9 @@ def main(args: argparse.Namespace) -> int:
         where = bridge_settings.http_listen
         print(f"commerce-gateway run: cannot listen on {where}: {error.strerror}", file=sys.stderr)
         return 1
-    asyncio.run(run(core_settings, bridge_settings, sock, args.ready_file))
+    try:
+        run_event_loop(run(core_settings, bridge_settings, sock, args.ready_file))
+    except (OSError, RuntimeError) as error:
+        print(f"commerce-gateway run: cannot start: {error}", file=sys.stderr)
+        return 1
     return 0

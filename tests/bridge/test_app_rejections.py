@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -13,6 +15,7 @@ import pytest_asyncio
 
 from bridge.pipeline import PlatformName
 from bridge.samples import sample_body
+from service.logs import JsonFormatter
 from tests.support.bridge import (
     SECRET,
     Stack,
@@ -215,3 +218,27 @@ async def test_rejections_are_counted_by_reason(stack: Stack, client: httpx.Asyn
     metrics = (await client.get(f"{stack.url}/metrics")).text
     assert 'platform="betterdata",reason="future_timestamp",status="403"' in metrics
     assert SECRET not in metrics
+
+
+async def test_logs_name_outcomes_but_never_secret_signature_or_payload(
+    stack: Stack, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"{stack.url}/webhooks/shopify"
+    body = sample_body("shopify", "orders/create")
+    good = signed("shopify", body, url=url, topic="orders/create")
+    forged = signed("shopify", body, url=url, topic="orders/create", secret="wrong-secret")
+    with caplog.at_level(logging.INFO):
+        assert (await client.post(url, content=body, headers=good)).status_code == 200
+        assert (await client.post(url, content=body, headers=forged)).status_code == 403
+    lines = [JsonFormatter().format(record) for record in caplog.records]
+    outcomes = [json.loads(line) for line in lines if "delivery" in line]
+    assert {(o["status"], o.get("reason")) for o in outcomes} >= {
+        (200, None),
+        (403, "bad_signature"),
+    }
+    email = json.loads(body)["email"]
+    for line in lines:
+        assert SECRET not in line and "wrong-secret" not in line
+        assert good["X-Shopify-Hmac-Sha256"] not in line
+        assert forged["X-Shopify-Hmac-Sha256"] not in line
+        assert email not in line

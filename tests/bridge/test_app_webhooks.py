@@ -218,6 +218,8 @@ async def test_probes_and_openapi(stack: Stack, client: httpx.AsyncClient) -> No
     assert ready.json() == {"status": "ready", "core": "reachable", "outbox": "writable"}
     metrics = await client.get(f"{stack.url}/metrics")
     assert "commerce_gateway_bridge_outbox_depth 0.0" in metrics.text
-    assert "commerce_gateway_bridge_forward_latency_seconds_bucket" in metrics.text
+    assert "# TYPE commerce_gateway_bridge_forward_latency_seconds histogram" in metrics.text
     schema = (await client.get(f"{stack.url}/schema/openapi.json")).json()
     assert "/readyz" in schema["paths"]
+    shopify = schema["paths"]["/webhooks/shopify"]["post"]
+    assert {"200", "403", "413", "415", "400", "422", "503"} <= set(shopify["responses"])

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import uuid
 from pathlib import Path
 
 import httpx
 
 from bridge.samples import sample_body
-from tests.support.bridge import post_signed, start_bridge_process, wait_for_event
+from tests.support.bridge import (
+    log_before_sentinel,
+    post_signed,
+    start_bridge_process,
+    wait_for_event,
+)
 from tests.support.postgres import free_port
 from tests.support.processes import start_core_process
 
@@ -47,3 +54,30 @@ async def test_several_workers_share_socket_and_forward(tmp_path: Path) -> None:
             for event_id in ids:
                 await wait_for_event(address, lambda e, i=event_id: e.id == i)
             assert bridge.terminate() == 0
+
+
+async def test_stalled_core_hits_the_deadline_and_the_outbox_delivers_once(
+    tmp_path: Path,
+) -> None:
+    """A core that accepts connections but never answers (SIGSTOP) is the slow-core case."""
+    with start_core_process(tmp_path / "core") as core:
+        address = core.endpoint("grpc")
+        with start_bridge_process(tmp_path / "bridge", address) as bridge:
+            url = f"http://{bridge.endpoint('http')}"
+            async with httpx.AsyncClient(timeout=2.0) as client:
+                warm = await post_signed(
+                    client, url, "betterdata", sample_body("betterdata", "order.created")
+                )
+                assert warm.status_code == 200
+                os.kill(core.pid, signal.SIGSTOP)
+                try:
+                    body = sample_body("betterdata", "order.created")
+                    response = await post_signed(client, url, "betterdata", body)
+                finally:
+                    os.kill(core.pid, signal.SIGCONT)
+            assert response.status_code == 200
+            assert '"destination": "outbox"' in bridge.stderr_tail()
+            event_id = response.json()["event_id"]
+            await wait_for_event(address, lambda e: e.id == event_id)
+            log = await log_before_sentinel(address)
+            assert [e.id for e in log].count(event_id) == 1

@@ -1,0 +1,98 @@
+"""Bridge settings: flag > env > TOML file > default, secrets per platform and shop, bad values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bridge.settings import SettingsError, load_bridge_settings
+from tests.support.bridge import SECRET_ENV
+
+TOML = """
+[bridge]
+http_listen = "127.0.0.1:9001"
+core = "127.0.0.1:9002"
+max_body_bytes = 2048
+
+[secrets]
+webhook_secret = "from-file"
+square_signature_key = ["sq-new", "sq-old"]
+
+[secrets.shops."shop-a.myshopify.com"]
+shopify = ["shop-a-secret"]
+"""
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A TOML configuration file named by COMMERCE_GATEWAY_CONFIG, with a clean environment."""
+    for name in SECRET_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name in ("COMMERCE_GATEWAY_HTTP_LISTEN", "COMMERCE_GATEWAY_CORE"):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "gateway.toml"
+    path.write_text(TOML)
+    monkeypatch.setenv("COMMERCE_GATEWAY_CONFIG", str(path))
+    return path
+
+
+def test_file_values_apply_and_env_and_flags_override_them(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_bridge_settings().http_listen == "127.0.0.1:9001"
+    monkeypatch.setenv("COMMERCE_GATEWAY_HTTP_LISTEN", "127.0.0.1:9003")
+    monkeypatch.setenv("COMMERCE_GATEWAY_CORE", "127.0.0.1:9004")
+    settings = load_bridge_settings(http_listen="127.0.0.1:9005")
+    assert settings.http_listen == "127.0.0.1:9005"
+    assert settings.core == "127.0.0.1:9004"
+    assert settings.max_body_bytes == 2048
+    assert settings.forward_deadline_ms == 500
+
+
+def test_secrets_from_file_and_env_per_platform_and_shop(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BETTERDATA_WEBHOOK_SECRET", "whsec_a, whsec_b")
+    secrets = load_bridge_settings().platform_secrets()
+    assert secrets.fallback == ("from-file",)
+    assert secrets.by_platform["square"] == ("sq-new", "sq-old")
+    assert secrets.by_platform["betterdata"] == ("whsec_a", "whsec_b")
+    assert secrets.for_shop("shopify", "shop-a.myshopify.com") == ("shop-a-secret",)
+    assert load_bridge_settings().first_secret("square") == "sq-new"
+    assert load_bridge_settings().first_secret("shopify") == "from-file"
+
+
+def test_no_secret_anywhere_is_reported(config_file: Path) -> None:
+    config_file.write_text("[bridge]\n")
+    settings = load_bridge_settings()
+    assert not settings.has_any_secret()
+    assert settings.first_secret("shopify") is None
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("COMMERCE_GATEWAY_HTTP_LISTEN", "nowhere", "HOST:PORT"),
+        ("COMMERCE_GATEWAY_MAX_BODY_BYTES", "-1", "max_body_bytes"),
+        ("COMMERCE_GATEWAY_FORWARD_DEADLINE_MS", "soon", "forward_deadline_ms"),
+        ("COMMERCE_GATEWAY_SQUARE_LEGACY_SHA1", "perhaps", "square_legacy_sha1"),
+    ],
+)
+def test_bad_setting_is_one_line_naming_it(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, named: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as raised:
+        load_bridge_settings()
+    message = str(raised.value)
+    assert "\n" not in message
+    assert named.lower() in message.lower()
+
+
+def test_unreadable_config_file_is_a_setting_error(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_file.write_text("not = [valid toml")
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        load_bridge_settings()
