@@ -120,7 +120,7 @@ async def test_tail_with_wrong_token_exits_1_unauthenticated(tmp_path: Path) -> 
         stdout, stderr = await asyncio.wait_for(tail.communicate(), LINE_TIMEOUT)
     assert tail.returncode == 1
     lines = stderr.decode().splitlines()
-    assert lines[0].startswith("tail: following alerts on ")
+    assert lines[0].startswith("tail: following orders on ")
     assert lines[-1].startswith("tail: unauthenticated")
     assert "wrong" not in stderr.decode()
     assert stdout == b""
