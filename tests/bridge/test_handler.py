@@ -11,7 +11,8 @@ import httpx
 from commercegateway.v1 import events_pb2
 from litestar import Litestar, Request, Response, post
 
-from bridge.handler import WebhookHandler, create_webhook_handler
+from bridge import create_webhook_handler
+from bridge.handler import WebhookHandler
 from bridge.samples import sample_body
 from bridge.serving import AppServer, bind_socket, socket_address, uvicorn_config
 from tests.support.bridge import SECRET, post_signed, signed
