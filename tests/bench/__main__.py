@@ -1,0 +1,159 @@
+"""`make bench`: real processes on loopback, one table printed, bench-results.json written."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.bench.live import Plan, measure_live
+from tests.bench.report import Figure, Results, table, write_json
+from tests.bench.streams import measure_catchup, measure_idle, measure_raw
+from tests.bench.system import BenchError
+from tests.support.processes import REPO_ROOT
+
+FULL = Plan(
+    runs=3,
+    saturation={1: 9000, 10: 9000, 100: 1500},
+    latency_requests=2000,
+    rate=500.0,
+    connections=64,
+    bridge_workers=1,
+    catchup_events=100_000,
+    idle_streams=1000,
+)
+QUICK = Plan(
+    runs=1,
+    saturation={1: 1500, 10: 1500, 100: 300},
+    latency_requests=500,
+    rate=500.0,
+    connections=64,
+    bridge_workers=1,
+    catchup_events=20_000,
+    idle_streams=1000,
+)
+
+FIGURES = [
+    Figure(
+        "webhooks_per_s_1_subscriber",
+        "webhooks/s end to end, 1 subscriber",
+        "webhooks/s",
+        raw_limit=True,
+    ),
+    Figure(
+        "webhooks_per_s_10_subscribers",
+        "webhooks/s end to end, 10 subscribers",
+        "webhooks/s",
+        3000,
+        raw_limit=True,
+    ),
+    Figure(
+        "webhooks_per_s_100_subscribers",
+        "webhooks/s end to end, 100 subscribers",
+        "webhooks/s",
+        raw_limit=True,
+    ),
+    Figure("raw_asgi_per_s", "bare ASGI app under uvicorn (raw limit)", "POSTs/s"),
+    Figure("ack_p50_ms_at_500", "ack p50 at 500/s, 10 subscribers", "ms"),
+    Figure("ack_p99_ms_at_500", "ack p99 at 500/s, 10 subscribers", "ms", 10, False),
+    Figure("delivery_p50_ms_at_500", "delivery p50 at 500/s, 10 subscribers", "ms"),
+    Figure("delivery_p99_ms_at_500", "delivery p99 at 500/s, 10 subscribers", "ms", 20, False),
+    *(
+        Figure(f"{name}_ms_at_500_{suffix}", f"{name.replace('_', ' ')} at 500/s, {label}", "ms")
+        for suffix, label in (("1_subscriber", "1 subscriber"), ("100_subscribers", "100 subs"))
+        for name in ("ack_p50", "ack_p99", "delivery_p50", "delivery_p99")
+    ),
+    Figure("cpu_s_per_webhook_bridge", "CPU per webhook, bridge (10 subscribers)", "s"),
+    Figure("cpu_s_per_webhook_core", "CPU per webhook, core (10 subscribers)", "s"),
+    Figure("cpu_s_per_webhook_subscribers", "CPU per webhook, 10 subscribers", "s"),
+    Figure("catchup_events_per_s", "catch-up replay to one subscriber", "events/s", 100_000),
+    Figure("core_rss_mb_1000_idle_streams", "core peak RSS, 1,000 idle streams", "MB", 200, False),
+    Figure("generator_max_requests_per_s", "load generator capacity (req per CPU s)", "req/s"),
+]
+# The figures of the 10-subscriber runs are also the unsuffixed, headline ones.
+ALIASES = {
+    "ack_p50_ms_at_500": "ack_p50_ms_at_500_10_subscribers",
+    "ack_p99_ms_at_500": "ack_p99_ms_at_500_10_subscribers",
+    "delivery_p50_ms_at_500": "delivery_p50_ms_at_500_10_subscribers",
+    "delivery_p99_ms_at_500": "delivery_p99_ms_at_500_10_subscribers",
+    "cpu_s_per_webhook_bridge": "cpu_s_per_webhook_bridge_10_subscribers",
+    "cpu_s_per_webhook_core": "cpu_s_per_webhook_core_10_subscribers",
+    "cpu_s_per_webhook_subscribers": "cpu_s_per_webhook_subscriber_10_subscribers",
+}
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench",
+        description="Benchmarks of the whole system on loopback; writes bench-results.json.",
+    )
+    parser.add_argument("--quick", action="store_true", help="one short run of each figure")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=REPO_ROOT / "bench-results.json",
+        help="where to write the results (default: bench-results.json)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["live", "catchup", "idle", "raw"],
+        action="append",
+        help="measure only these parts (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--subscribers",
+        type=int,
+        action="append",
+        choices=[1, 10, 100],
+        help="live runs only with these subscriber counts (default: 1, 10, 100)",
+    )
+    parser.add_argument("--bridge-workers", type=int, help="bridge worker processes")
+    return parser.parse_args()
+
+
+def _measure(args: argparse.Namespace, plan: Plan, workdir: Path, results: Results) -> None:
+    parts = args.only or ["raw", "live", "catchup", "idle"]
+    if "raw" in parts:
+        measure_raw(plan, workdir, results)
+    if "live" in parts:
+        for subscribers in args.subscribers or [10, 1, 100]:
+            measure_live(plan, subscribers, workdir / f"live{subscribers}", results)
+    if "catchup" in parts:
+        measure_catchup(plan, workdir, results)
+    if "idle" in parts:
+        measure_idle(plan, workdir, results)
+    for alias, source in ALIASES.items():
+        if source in results.runs:
+            results.runs[alias] = results.runs[source]
+
+
+def main() -> int:
+    """Runs the benchmark; exit 1 when an event was lost or a process failed."""
+    args = _arguments()
+    plan = QUICK if args.quick else FULL
+    if args.bridge_workers:
+        plan = Plan(**{**plan.__dict__, "bridge_workers": args.bridge_workers})
+    results = Results()
+    workdir = Path(tempfile.mkdtemp(prefix="commerce-gateway-bench-"))
+    started = time.monotonic()
+    try:
+        _measure(args, plan, workdir, results)
+    except BenchError as error:
+        print(f"benchmark FAILED: {error}", file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(table(results, FIGURES))
+    print(
+        f"\n{plan.runs} run(s) per figure, {time.monotonic() - started:.0f} s;"
+        f" bridge workers: {plan.bridge_workers}; results in {args.output}"
+    )
+    write_json(args.output, results, FIGURES)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
