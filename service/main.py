@@ -14,7 +14,7 @@ from pathlib import Path
 
 from service.logs import configure_logging
 from service.server import RunningCore, start_core
-from service.settings import CoreSettings, SettingsError, load_core_settings
+from service.settings import ENV_PREFIX, CoreSettings, SettingsError, load_core_settings
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +49,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=["debug", "info", "warning", "error"],
         help="log level (env COMMERCE_GATEWAY_LOG_LEVEL, default info)",
     )
-    parser.epilog = (
-        "Other settings come from env only (or the [core] table of the TOML file named by"
-        " COMMERCE_GATEWAY_CONFIG): COMMERCE_GATEWAY_PUBLISHER_TOKEN, _SUBSCRIBER_TOKEN,"
-        " _LOW_STOCK_THRESHOLD, _RETENTION_HOURS, _HEARTBEAT_SECONDS, _SUBSCRIBER_QUEUE,"
-        " _SESSION_ATTRIBUTE, _TLS_CERT, _TLS_KEY."
-    )
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = settings_help()
+
+
+def settings_help() -> str:
+    """Every setting with its env var and default; TOML keys are the lower-case names."""
+    lines = [
+        "settings (flag > env > [core] table of the TOML file named by"
+        " COMMERCE_GATEWAY_CONFIG > default):"
+    ]
+    for name, field in CoreSettings.model_fields.items():
+        default = "unset" if field.default in (None, "") else field.default
+        lines.append(f"  {ENV_PREFIX}{name.upper():<28} {field.description} [{default}]")
+    return "\n".join(lines)
 
 
 def write_ready_file(path: Path, content: dict[str, str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from dataclasses import dataclass, field
 
 import grpc
@@ -34,6 +35,7 @@ SERVER_OPTIONS: list[tuple[str, int]] = [
     ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
     ("grpc.http2.max_pings_without_data", 0),
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.so_reuseport", 0),  # a second core on the same port must fail, not share it
 ]
 
 
@@ -72,8 +74,22 @@ class RunningCore:
         await self._stopped.wait()
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Raises OSError naming the address when it cannot be bound (clearer than grpc's log)."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise OSError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+
+
 def _bind(server: grpc.aio.Server, settings: CoreSettings) -> int:
     address = settings.grpc_listen
+    check_port_free(settings.listen_host, settings.listen_port)
     if settings.tls_cert is not None and settings.tls_key is not None:
         credentials = grpc.ssl_server_credentials(
             [(settings.tls_key.read_bytes(), settings.tls_cert.read_bytes())]

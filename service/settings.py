@@ -61,10 +61,12 @@ class CoreSettings(BaseSettings):
     )
     heartbeat_seconds: float = Field(15.0, gt=0, description="Seconds between heartbeats.")
     subscriber_queue: int = Field(10000, ge=1, description="Items buffered per subscriber.")
-    session_attribute: str = Field("gateway_session_id", min_length=1)
+    session_attribute: str = Field(
+        "gateway_session_id", min_length=1, description="Order attribute naming the session."
+    )
     tls_cert: Path | None = Field(None, description="TLS certificate chain (PEM).")
     tls_key: Path | None = Field(None, description="TLS private key (PEM).")
-    log_level: str = Field("info", description="Log level.")
+    log_level: str = Field("info", description="Log level: debug, info, warning, error.")
     shutdown_drain_seconds: float = Field(
         0.0, ge=0, description="Seconds to report NOT_SERVING before ending streams at stop."
     )

@@ -12,6 +12,10 @@ from commercegateway.v1 import events_pb2
 from service.domain import Binding, InventoryLevel, Session
 
 
+class StoreError(RuntimeError):
+    """The store cannot be opened or used; the message is one line, without secrets."""
+
+
 @dataclass(frozen=True, slots=True)
 class PublishOutcome:
     """The result of storing one event: stored now, or a duplicate of an earlier one."""

@@ -85,7 +85,9 @@ def migrate(conn: sqlite3.Connection) -> int:
     """Applies the missing migrations, each in its own transaction; returns the version."""
     current = schema_version(conn)
     if current > len(MIGRATIONS):
-        raise RuntimeError(f"database schema version {current} is newer than this program supports")
+        raise sqlite3.DatabaseError(
+            f"database schema version {current} is newer than this program supports"
+        )
     for version, statements in enumerate(MIGRATIONS[current:], start=current + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:

@@ -20,6 +20,7 @@ from service.store.base import (
     CommittedRecord,
     LevelPage,
     PublishOutcome,
+    StoreError,
     StoreInfo,
     StoreRules,
 )
@@ -55,8 +56,11 @@ class SqliteEventStore:
 
     async def open(self, listener: CommitListener) -> None:
         """Creates/migrates the database and starts the writer thread."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await asyncio.to_thread(self._open_writer_conn)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = await asyncio.to_thread(self._open_writer_conn)
+        except (OSError, sqlite3.Error) as error:
+            raise StoreError(f"cannot open the SQLite store at {self.path}: {error}") from None
         self._writer = Writer(conn, asyncio.get_running_loop(), listener)
         self._writer.start()
 

@@ -108,7 +108,10 @@ class Writer:
     def _deliver(self, group: list[_Job]) -> None:
         records = [record for job in group if job.error is None for record in job.records]
         if records:
-            self._listener(records)
+            try:
+                self._listener(records)
+            except Exception:  # subscribers must never fail a durable publish
+                logger.exception("delivering committed records failed")
         for job in group:
             if job.future.done():
                 continue

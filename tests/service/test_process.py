@@ -46,3 +46,32 @@ def test_non_loopback_listen_without_tokens_fails(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "COMMERCE_GATEWAY_PUBLISHER_TOKEN" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_port_in_use_fails_with_one_line(tmp_path: Path) -> None:
+    with start_core_process(tmp_path / "first") as first:
+        result = subprocess.run(
+            cli_argv("core", "--listen", first.endpoint("grpc"), "--data-dir", str(tmp_path)),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert "cannot start" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unusable_data_dir_fails_with_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = subprocess.run(
+        cli_argv("core", "--listen", "127.0.0.1:0", "--data-dir", str(blocker / "sub")),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "cannot open the SQLite store" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
