@@ -52,11 +52,14 @@ class RunningCore:
     settings: CoreSettings
     retention: Retention
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
+    _stopping: bool = False
 
     async def stop(self, grace: float | None = 5.0) -> None:
         """Reports NOT_SERVING, ends streams cleanly, stops the server, closes the store."""
-        if self._stopped.is_set():
+        if self._stopping:
+            await self._stopped.wait()
             return
+        self._stopping = True
         logger.info("core stopping", extra={"address": self.address})
         await self.health.enter_graceful_shutdown()
         if self.settings.shutdown_drain_seconds:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypeVar
 
@@ -9,12 +10,13 @@ import grpc
 from commercegateway.v1 import events_pb2 as ev
 
 from service.convert import event_kind
-from service.errors import CursorOutOfRangeError
+from service.errors import CursorOutOfRangeError, SubscriberTooSlowError
 from service.fanout import Broadcaster, Selector
 from service.store.base import CommittedRecord, EventStore
 from service.streams import Pump, Replay
 from service.validation import check_cursor
 
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -97,5 +99,8 @@ class SubscriptionService:
             pump = Pump(subscription, replay, self.heartbeat_seconds)
             async for batch in pump.run(after):
                 yield batch
+        except SubscriberTooSlowError:
+            logger.warning("slow subscriber ended", extra={"peer": context.peer()})
+            raise
         finally:
             self.broadcaster.unsubscribe(subscription)

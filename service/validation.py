@@ -15,6 +15,8 @@ from service.errors import InvalidArgumentError
 
 MAX_BATCH = 1000
 MAX_PAGE = 1000
+MAX_QUANTITY_CHARS = 64
+MAX_QUANTITY_DIGITS = 40
 PLATFORM_NAMES: dict[ev.Platform.ValueType, str] = {
     ev.PLATFORM_SHOPIFY: "shopify",
     ev.PLATFORM_SQUARE: "square",
@@ -29,13 +31,17 @@ def event_id_for(platform: ev.Platform.ValueType, source_event_id: str) -> str:
 
 
 def check_quantity(text: str, where: str) -> None:
-    """Requires an exact, finite decimal string."""
+    """Requires an exact, finite decimal string of sane size (at most 40 digits each side)."""
+    if len(text) > MAX_QUANTITY_CHARS:
+        raise InvalidArgumentError(f"{where} is too long (at most {MAX_QUANTITY_CHARS} characters)")
     try:
         value = Decimal(text)
     except InvalidOperation:
         raise InvalidArgumentError(f"{where} must be a decimal string, got {text[:40]!r}") from None
     if not value.is_finite():
         raise InvalidArgumentError(f"{where} must be a finite decimal")
+    if abs(value.adjusted()) > MAX_QUANTITY_DIGITS:
+        raise InvalidArgumentError(f"{where} is out of range")
 
 
 def _check_payload(event: ev.Event, where: str) -> None:

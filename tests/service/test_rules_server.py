@@ -121,3 +121,15 @@ async def test_bad_page_token_is_invalid_argument(stub: CoreStub) -> None:
         await stub.ListInventoryLevels(api.ListInventoryLevelsRequest(page_token="garbage!"))
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "page_token" in (error.value.details() or "")
+
+
+async def test_live_alerts_are_filtered_by_shop(stub: CoreStub) -> None:
+    call = stub.SubscribeInventoryAlerts(api.SubscribeInventoryAlertsRequest(shop="b.shop"))
+    await call.initial_metadata()
+    await publish(stub, inventory("a1", "item", "0", shop="a.shop"))
+    (sequence,) = await publish(stub, inventory("b1", "item", "0", shop="b.shop"))
+    response = await call.read()
+    call.cancel()
+    assert isinstance(response, api.SubscribeInventoryAlertsResponse)
+    assert [(a.shop, a.sequence) for a in response.alerts] == [("b.shop", sequence)]
+    assert response.sequence == sequence

@@ -111,3 +111,14 @@ async def test_binding_without_kind_is_invalid_argument(stub: CoreStub) -> None:
         await bind(stub, "sess-5", api.SESSION_BINDING_KIND_UNSPECIFIED, "x")
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "bindings[0].kind" in (error.value.details() or "")
+
+
+async def test_bindings_accumulate_and_are_returned(stub: CoreStub) -> None:
+    await bind(stub, "sess-6", CART, "cart-6")
+    session = await bind(stub, "sess-6", ORDER, "order-6")
+    assert [(b.kind, b.value) for b in session.bindings] == [
+        (CART, "cart-6"),
+        (ORDER, "order-6"),
+    ]
+    fetched = (await stub.GetSession(api.GetSessionRequest(session_id="sess-6"))).session
+    assert fetched == session
