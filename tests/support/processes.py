@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -16,6 +17,14 @@ from tests.support.waiting import wait_for_sync
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
+_LIVE: set[ServerProcess] = set()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    """Never leave a server behind, even when a test forgot to close one."""
+    for process in tuple(_LIVE):
+        process.close()
 
 
 class ServerProcess:
@@ -49,6 +58,7 @@ class ServerProcess:
             self.argv, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self._stderr
         )
         process = self.process
+        _LIVE.add(self)
 
         def ready() -> bool:
             if process.poll() is not None:
@@ -113,6 +123,7 @@ class ServerProcess:
         """Kills the process if still running and removes the stderr file."""
         self.kill()
         self.stderr_path.unlink(missing_ok=True)
+        _LIVE.discard(self)
 
     def __enter__(self) -> ServerProcess:
         return self
