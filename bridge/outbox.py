@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -24,6 +26,11 @@ CREATE TABLE IF NOT EXISTS outbox (
 """
 
 
+def _insert(rows: list[tuple[object, ...]], connection: sqlite3.Connection) -> None:
+    statement = "INSERT INTO outbox (event_id, event, created_at) VALUES (?, ?, ?)"
+    write_transaction(connection, statement, rows)
+
+
 @dataclass(frozen=True)
 class OutboxEntry:
     """One stored event waiting for the core's acknowledgement."""
@@ -42,6 +49,8 @@ class Outbox:
     def __init__(self, data_dir: Path) -> None:
         """Uses `<data_dir>/outbox.sqlite3`; the file is created on first use."""
         self._db = SqliteThread(Path(data_dir) / OUTBOX_FILE, _SCHEMA)
+        self._pending: list[tuple[list[tuple[object, ...]], asyncio.Future[None]]] = []
+        self._committer: asyncio.Task[None] | None = None
 
     @property
     def path(self) -> Path:
@@ -49,11 +58,31 @@ class Outbox:
         return self._db.path
 
     async def add(self, events: Sequence[events_pb2.Event]) -> None:
-        """Commits the events durably (fsync) before returning."""
+        """Commits the events durably (fsync) before returning.
+
+        Concurrent calls share transactions (group commit): while one commit is on disk, the
+        rows of the calls that arrive meanwhile wait and are committed together next.
+        """
         now = time.time()
         rows: list[tuple[object, ...]] = [(e.id, e.SerializeToString(), now) for e in events]
-        statement = "INSERT INTO outbox (event_id, event, created_at) VALUES (?, ?, ?)"
-        await self._db.run(lambda c: write_transaction(c, statement, rows))
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((rows, done))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_pending())
+        await asyncio.shield(done)
+
+    async def _commit_pending(self) -> None:
+        while self._pending:
+            group, self._pending = self._pending, []
+            rows = [row for rows, _ in group for row in rows]
+            try:
+                await self._db.run(functools.partial(_insert, rows))
+            except Exception as error:
+                for _, done in group:
+                    done.set_exception(error)
+            else:
+                for _, done in group:
+                    done.set_result(None)
 
     async def peek(self, limit: int) -> list[OutboxEntry]:
         """The oldest entries, at most `limit`, without removing them."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 
@@ -46,6 +47,15 @@ async def test_outbox_entries_survive_reopening_and_leave_only_when_removed(
     assert await reopened.depth() == 2
     assert [e.event.id for e in await reopened.peek(10)] == [events[1].id, events[2].id]
     reopened.close()
+
+
+async def test_concurrent_adds_are_all_committed(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path)
+    events = [_event(n) for n in range(50)]
+    await asyncio.gather(*(outbox.add([event]) for event in events))
+    stored = {entry.event.id for entry in await outbox.peek(100)}
+    assert stored == {event.id for event in events}
+    outbox.close()
 
 
 async def test_core_down_delivery_is_accepted_then_arrives_exactly_once(tmp_path: Path) -> None:
