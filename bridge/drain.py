@@ -12,7 +12,7 @@ import grpc
 from commercegateway.v1 import core_service_pb2, core_service_pb2_grpc, events_pb2
 
 from bridge.metrics import BridgeMetrics
-from bridge.outbox import Outbox
+from bridge.outbox import Outbox, OutboxEntry
 
 logger = logging.getLogger("bridge.drain")
 
@@ -99,10 +99,32 @@ class OutboxDrain:
         self._metrics.outbox_depth.set(await self._outbox.depth() if entries else 0)
         if not entries:
             return 0
-        await publish_batch(self._stub, [entry.event for entry in entries], self._metadata)
+        try:
+            await publish_batch(self._stub, [entry.event for entry in entries], self._metadata)
+        except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.INVALID_ARGUMENT:
+                raise
+            await self._isolate(entries)
+            return len(entries)
         await self._outbox.remove([entry.entry_id for entry in entries])
         logger.info("outbox drained", extra={"events": len(entries)})
         return len(entries)
+
+    async def _isolate(self, entries: Sequence[OutboxEntry]) -> None:
+        """One event the core refuses must not block the others: send one by one, park refusals."""
+        for entry in entries:
+            try:
+                await publish_batch(self._stub, [entry.event], self._metadata)
+            except grpc.aio.AioRpcError as error:
+                if error.code() != grpc.StatusCode.INVALID_ARGUMENT:
+                    raise
+                await self._outbox.park(entry.entry_id)
+                logger.error(
+                    "core refused an outbox event as invalid; parked in the outbox",
+                    extra={"event_id": entry.event.id, "entry_id": entry.entry_id},
+                )
+                continue
+            await self._outbox.remove([entry.entry_id])
 
     async def _idle(self) -> None:
         with contextlib.suppress(TimeoutError):

@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     event_id TEXT NOT NULL,
     event BLOB NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    parked INTEGER NOT NULL DEFAULT 0
 );
 """
 
@@ -88,7 +89,7 @@ class Outbox:
         """The oldest entries, at most `limit`, without removing them."""
 
         def _select(connection: sqlite3.Connection) -> list[tuple[int, bytes]]:
-            query = "SELECT id, event FROM outbox ORDER BY id LIMIT ?"
+            query = "SELECT id, event FROM outbox WHERE parked = 0 ORDER BY id LIMIT ?"
             return list(connection.execute(query, (limit,)).fetchall())
 
         rows = await self._db.run(_select)
@@ -99,11 +100,16 @@ class Outbox:
         rows: list[tuple[object, ...]] = [(entry_id,) for entry_id in entry_ids]
         await self._db.run(lambda c: write_transaction(c, "DELETE FROM outbox WHERE id = ?", rows))
 
-    async def depth(self) -> int:
-        """How many entries wait."""
-        return await self._db.run(
-            lambda c: int(c.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
-        )
+    async def park(self, entry_id: int) -> None:
+        """Keeps an entry the core refused as invalid, out of the drain's way (never deleted)."""
+        rows: list[tuple[object, ...]] = [(entry_id,)]
+        statement = "UPDATE outbox SET parked = 1 WHERE id = ?"
+        await self._db.run(lambda c: write_transaction(c, statement, rows))
+
+    async def depth(self, *, parked: bool = False) -> int:
+        """How many entries wait (or, with parked=True, how many were parked)."""
+        query = "SELECT COUNT(*) FROM outbox WHERE parked = ?"
+        return await self._db.run(lambda c: int(c.execute(query, (int(parked),)).fetchone()[0]))
 
     async def writable(self) -> bool:
         """Whether a write transaction can be opened now (for readiness)."""

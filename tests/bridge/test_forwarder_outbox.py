@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 from commercegateway.v1 import events_pb2
 
 from bridge.outbox import Outbox
+from bridge.pipeline import parse_delivery
 from bridge.samples import sample_body
 from tests.support.bridge import (
     bridge_settings,
     log_before_sentinel,
     post_signed,
     running_bridge,
+    signed,
     wait_for_event,
 )
 from tests.support.core import running_core
@@ -104,3 +107,26 @@ async def test_503_when_neither_core_nor_outbox_can_store(tmp_path: Path) -> Non
         ready = await client.get(f"{bridge.url}/readyz")
         assert ready.status_code == 503
         assert ready.json()["outbox"] == "unwritable"
+
+
+async def test_event_the_core_refuses_is_parked_and_does_not_block_the_rest(
+    tmp_path: Path,
+) -> None:
+    body = sample_body("betterdata", "product.updated")
+    headers = signed("betterdata", body, url="http://unused")
+    config = bridge_settings(tmp_path, "127.0.0.1:1").verification_config()
+    good = parse_delivery("betterdata", body, headers, config, received_at=datetime.now(UTC))
+    invalid = events_pb2.Event(id=str(uuid.uuid4()), source_event_id="no-payload")
+    outbox = Outbox(tmp_path / "bridge")
+    await outbox.add([invalid, *good.events])
+    outbox.close()
+    async with running_core(tmp_path / "core") as core:
+        settings = bridge_settings(tmp_path / "bridge", core.address)
+        async with running_bridge(settings) as bridge:
+            await wait_for_event(core.address, lambda e: e.id == good.events[0].id)
+
+            async def drained() -> bool:
+                return await bridge.forwarder.outbox.depth() == 0
+
+            await wait_for(drained, message="outbox drained")
+            assert await bridge.forwarder.outbox.depth(parked=True) == 1
