@@ -110,7 +110,7 @@ class Writer:
         if error is not None and is_connection_error(error):
             # Nothing was committed (COMMIT had not been sent): retry once on a fresh
             # connection, as pooled ones may be stale after a database restart.
-            self._pool.expire_connections()
+            await self._pool.expire_connections()
             error = await self._try(group)
         if error is not None:
             self._fail(group, error)

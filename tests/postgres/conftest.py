@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.postgres.server import ForkSafePostgres
 from tests.support.postgres import ThrowawayPostgres
 
 _numbers = itertools.count(1)
@@ -15,7 +16,7 @@ _numbers = itertools.count(1)
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[ThrowawayPostgres]:
     """A PostgreSQL server started for the test session, removed at its end."""
-    server = ThrowawayPostgres()
+    server = ForkSafePostgres()
     server.start()
     try:
         yield server
