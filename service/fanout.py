@@ -21,6 +21,7 @@ class Subscription(Generic[T]):
         broadcast before registration."""
         self.select = select
         self.capacity = capacity
+        self.start = start
         self.offered_through = start
         self.replaying = False
         self.lagged = False

@@ -27,7 +27,7 @@ class Pump(Generic[T]):
         """Replays stored items after `after` (unless None), then follows live ones; an
         empty batch is a heartbeat. Raises SubscriberTooSlowError when the subscriber fell
         behind, ShuttingDownError when the subscription is closed."""
-        start = self.subscription.offered_through
+        start = self.subscription.start  # items queued since registration are all newer
         if after is not None:
             start = after
             async for items, cursor in self._replay(after):
