@@ -55,12 +55,14 @@ class Subscription(Generic[T]):
 
     def take(self, limit: int, after: int) -> list[tuple[int, T]]:
         """Removes up to `limit` queued items, dropping those at or before `after`."""
-        taken: list[tuple[int, T]] = []
         queue = self._queue
-        while queue and len(taken) < limit:
-            entry = queue.popleft()
-            if entry[0] > after:
-                taken.append(entry)
+        while queue and queue[0][0] <= after:  # in sequence order: covered items lead
+            queue.popleft()
+        if len(queue) <= limit:
+            taken = list(queue)
+            queue.clear()
+        else:
+            taken = [queue.popleft() for _ in range(limit)]
         if not queue:
             self._ready.clear()
         return taken

@@ -71,8 +71,9 @@ class EventStore(Protocol):
     """The core's durable event log and state; all methods are safe on the event loop."""
 
     async def open(self, listener: CommitListener) -> None:
-        """Opens (and migrates) the store; `listener` gets every commit's records, in order,
-        called on the event loop before the publishers' replies."""
+        """Opens (and migrates) the store; `listener` gets every commit's records, in commit
+        order, on the event loop, in the same callback that resolves the publishers' calls
+        (so a publisher never sees its reply before subscribers were handed the records)."""
 
     async def close(self) -> None:
         """Finishes pending work and releases the store."""

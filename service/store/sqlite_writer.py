@@ -106,12 +106,8 @@ class Writer:
         self._loop.call_soon_threadsafe(self._deliver, group)
 
     def _deliver(self, group: list[_Job]) -> None:
-        records = [record for job in group if job.error is None for record in job.records]
-        if records:
-            try:
-                self._listener(records)
-            except Exception:  # subscribers must never fail a durable publish
-                logger.exception("delivering committed records failed")
+        # Publishers' futures first, so their replies are scheduled ahead of the subscriber
+        # wake-ups; the broadcast still runs in this same callback, in commit order.
         for job in group:
             if job.future.done():
                 continue
@@ -119,3 +115,9 @@ class Writer:
                 job.future.set_exception(job.error)
             else:
                 job.future.set_result(job.result)
+        records = [record for job in group if job.error is None for record in job.records]
+        if records:
+            try:
+                self._listener(records)
+            except Exception:  # subscribers must never fail a durable publish
+                logger.exception("delivering committed records failed")
