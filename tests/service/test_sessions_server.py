@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grpc
 import pytest
 from commercegateway.v1 import core_service_pb2 as api
 from commercegateway.v1 import events_pb2 as ev
 
 from tests.service.events import SHOP, checkout, order
-from tests.support.core import CoreStub
+from tests.support.core import CoreStub, core_stub, running_core
 
 CART = api.SESSION_BINDING_KIND_CART_TOKEN
 ORDER = api.SESSION_BINDING_KIND_ORDER_ID
@@ -122,3 +124,13 @@ async def test_bindings_accumulate_and_are_returned(stub: CoreStub) -> None:
     ]
     fetched = (await stub.GetSession(api.GetSessionRequest(session_id="sess-6"))).session
     assert fetched == session
+
+
+async def test_session_attribute_name_is_configurable(tmp_path: Path) -> None:
+    async with (
+        running_core(tmp_path, session_attribute="chat_id") as core,
+        core_stub(core.address) as stub,
+    ):
+        (sequence,) = await publish(stub, order("o1", "order-8", attributes={"chat_id": "c-8"}))
+        (completion,) = await completions(stub, sequence)
+    assert completion.session_id == "c-8"
