@@ -85,7 +85,7 @@ def _square(topic: str, shop: str, now: str) -> dict[str, Any]:
             "catalog_object_id": object_id,
             "catalog_object_type": "ITEM_VARIATION",
             "location_id": "YYQR03DGCTXA4",
-            "quantity": "10",
+            "quantity": "0",  # first sight of a sold-out variation: an OUT_OF_STOCK alert
             "state": "IN_STOCK",
             "calculated_at": now,
         }

@@ -79,7 +79,7 @@ def test_wrong_key_is_rejected() -> None:
 
 def test_tampered_body_is_rejected() -> None:
     body, headers = _delivery()
-    tampered = body.replace(b'"10"', b'"99"')
+    tampered = body.replace(b'"0"', b'"99"')
     assert tampered != body
     assert _reason(tampered, headers) == "bad_signature"
 
