@@ -27,6 +27,7 @@ def create_forwarder(settings: BridgeSettings) -> Forwarder:
         token=settings.publisher_token,
         outbox=Outbox(settings.data_dir),
         deadline=settings.forward_deadline_ms / 1000,
+        credentials=settings.core_credentials(),
     )
 
 

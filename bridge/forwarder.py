@@ -14,18 +14,12 @@ import grpc
 from commercegateway.v1 import core_service_pb2, core_service_pb2_grpc, events_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from bridge.core_channel import bearer_metadata, open_core_channel
 from bridge.drain import OutboxDrain, core_stub, publish_batch
 from bridge.metrics import BridgeMetrics
 from bridge.outbox import Outbox
 
 logger = logging.getLogger("bridge.forwarder")
-
-CHANNEL_OPTIONS = (
-    # The core may be down for a while: reconnect quickly once it is back.
-    ("grpc.initial_reconnect_backoff_ms", 100),
-    ("grpc.min_reconnect_backoff_ms", 100),
-    ("grpc.max_reconnect_backoff_ms", 1000),
-)
 
 _UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 
@@ -63,12 +57,14 @@ class Forwarder:
         queue_size: int = 4096,
         max_backoff: float = 2.0,
         metrics: BridgeMetrics | None = None,
+        credentials: grpc.ChannelCredentials | None = None,
     ) -> None:
         """Configures the forwarder; nothing connects until `start`."""
         self.core = core
         self.outbox = outbox
         self.metrics = metrics or BridgeMetrics()
-        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self._metadata = bearer_metadata(token)
+        self._credentials = credentials
         self._deadline = deadline
         self._batch_size = batch_size
         self._queue_size = queue_size
@@ -81,7 +77,7 @@ class Forwarder:
 
     async def start(self) -> None:
         """Opens the channel and starts the sender and outbox drain tasks."""
-        self._channel = grpc.aio.insecure_channel(self.core, options=CHANNEL_OPTIONS)
+        self._channel = open_core_channel(self.core, self._credentials)
         self._stub = core_stub(self._channel)
         self._queue = asyncio.Queue(self._queue_size)
         self._drain = OutboxDrain(

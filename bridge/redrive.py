@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import grpc
 from commercegateway.v1 import core_service_pb2
 
+from bridge.core_channel import bearer_metadata, open_core_channel
 from bridge.drain import core_stub, publish_batch
-from bridge.forwarder import CHANNEL_OPTIONS
 from bridge.intake import platform_named
 from bridge.pipeline import ParsedDelivery, PayloadRejected, parse_delivery
 from bridge.quarantine import Quarantine, QuarantinedDelivery
@@ -50,13 +50,9 @@ def _reparse(
 async def _publish(
     settings: BridgeSettings, work: list[tuple[int, ParsedDelivery]]
 ) -> list[RedriveOutcome]:
-    metadata = (
-        (("authorization", f"Bearer {settings.publisher_token}"),)
-        if settings.publisher_token
-        else ()
-    )
+    metadata = bearer_metadata(settings.publisher_token)
     outcomes: list[RedriveOutcome] = []
-    async with grpc.aio.insecure_channel(settings.core, options=CHANNEL_OPTIONS) as channel:
+    async with open_core_channel(settings.core, settings.core_credentials()) as channel:
         stub = core_stub(channel)
         for entry_id, delivery in work:
             if not delivery.handled or not delivery.events:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import grpc
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -13,6 +14,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from bridge.core_channel import core_credentials
 from bridge.pipeline import PlatformName, PlatformSecrets, VerificationConfig
 from service.config_file import ConfigFileError, config_section
 
@@ -106,12 +108,25 @@ class BridgeSettings(BaseSettings):
         validation_alias=_env("COMMERCE_GATEWAY_FORWARD_DEADLINE_MS", "forward_deadline_ms"),
     )
     log_level: str = Field("info", validation_alias=_env("COMMERCE_GATEWAY_LOG_LEVEL", "log_level"))
+    core_tls: bool = Field(False, validation_alias=_env("COMMERCE_GATEWAY_CORE_TLS", "core_tls"))
+    core_tls_ca: Path | None = Field(
+        None, validation_alias=_env("COMMERCE_GATEWAY_CORE_TLS_CA", "core_tls_ca")
+    )
     shop_secrets: dict[str, dict[str, list[str]]] = Field(default_factory=dict, exclude=True)
 
     @field_validator("http_listen", "core")
     @classmethod
     def _check_address(cls, value: str) -> str:
         parse_host_port(value)
+        return value
+
+    @field_validator("core_tls_ca", mode="before")
+    @classmethod
+    def _check_ca_file(cls, value: Any) -> Any:
+        if value in ("", None):
+            return None
+        if not Path(value).is_file():
+            raise ValueError(f"CA file not found: {value}")
         return value
 
     @field_validator("log_level")
@@ -162,6 +177,10 @@ class BridgeSettings(BaseSettings):
         """Whether at least one secret is configured anywhere."""
         secrets = self.platform_secrets()
         return bool(secrets.fallback or secrets.by_platform or any(secrets.by_shop.values()))
+
+    def core_credentials(self) -> grpc.ChannelCredentials | None:
+        """TLS credentials for the channel to the core, or None for plaintext."""
+        return core_credentials(self.core_tls, self.core_tls_ca)
 
     def verification_config(self) -> VerificationConfig:
         """The verification configuration the pipeline needs."""
