@@ -22,7 +22,9 @@ async def test_delivery_reaches_a_tls_core_through_the_configured_ca(tmp_path: P
         settings = bridge_settings(tmp_path / "bridge", core.address, core_tls_ca=cert)
         async with running_bridge(settings) as bridge, httpx.AsyncClient() as http:
             body = sample_body("square", "inventory.count.updated")
-            answer = await post_signed(http, bridge.url, "square", body, topic="inventory.count.updated")
+            answer = await post_signed(
+                http, bridge.url, "square", body, topic="inventory.count.updated"
+            )
             ready = await http.get(f"{bridge.url}/readyz")
         async with CoreClient(core.address, tls=TlsConfig(cert)) as client:
             events = client.subscribe_events(after_sequence=0)
