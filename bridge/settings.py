@@ -66,23 +66,27 @@ class BridgeSettings(BaseSettings):
     )
     core: str = Field("127.0.0.1:50051", validation_alias=_env("COMMERCE_GATEWAY_CORE", "core"))
     publisher_token: str = Field(
-        "", validation_alias=_env("COMMERCE_GATEWAY_PUBLISHER_TOKEN", "publisher_token")
+        "", repr=False, validation_alias=_env("COMMERCE_GATEWAY_PUBLISHER_TOKEN", "publisher_token")
     )
     data_dir: Path = Field(
         Path(".commerce-gateway"), validation_alias=_env("COMMERCE_GATEWAY_DATA_DIR", "data_dir")
     )
-    webhook_secret: str = Field("", validation_alias=_env("WEBHOOK_SECRET", "webhook_secret"))
+    webhook_secret: str = Field(
+        "", repr=False, validation_alias=_env("WEBHOOK_SECRET", "webhook_secret")
+    )
     shopify_webhook_secret: str = Field(
-        "", validation_alias=_env("SHOPIFY_WEBHOOK_SECRET", "shopify_webhook_secret")
+        "", repr=False, validation_alias=_env("SHOPIFY_WEBHOOK_SECRET", "shopify_webhook_secret")
     )
     square_signature_key: str = Field(
-        "", validation_alias=_env("SQUARE_SIGNATURE_KEY", "square_signature_key")
+        "", repr=False, validation_alias=_env("SQUARE_SIGNATURE_KEY", "square_signature_key")
     )
     square_notification_url: str = Field(
         "", validation_alias=_env("SQUARE_NOTIFICATION_URL", "square_notification_url")
     )
     betterdata_webhook_secret: str = Field(
-        "", validation_alias=_env("BETTERDATA_WEBHOOK_SECRET", "betterdata_webhook_secret")
+        "",
+        repr=False,
+        validation_alias=_env("BETTERDATA_WEBHOOK_SECRET", "betterdata_webhook_secret"),
     )
     square_legacy_sha1: bool = Field(
         False, validation_alias=_env("COMMERCE_GATEWAY_SQUARE_LEGACY_SHA1", "square_legacy_sha1")
@@ -112,7 +116,9 @@ class BridgeSettings(BaseSettings):
     core_tls_ca: Path | None = Field(
         None, validation_alias=_env("COMMERCE_GATEWAY_CORE_TLS_CA", "core_tls_ca")
     )
-    shop_secrets: dict[str, dict[str, list[str]]] = Field(default_factory=dict, exclude=True)
+    shop_secrets: dict[str, dict[str, list[str]]] = Field(
+        default_factory=dict, exclude=True, repr=False
+    )
 
     @field_validator("http_listen", "core")
     @classmethod

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.settings import SettingsError, load_bridge_settings
+from bridge.settings import BridgeSettings, SettingsError, load_bridge_settings
 from tests.support.bridge import SECRET_ENV
 
 TOML = """
@@ -96,3 +96,17 @@ def test_unreadable_config_file_is_a_setting_error(
     config_file.write_text("not = [valid toml")
     with pytest.raises(SettingsError, match="not valid TOML"):
         load_bridge_settings()
+
+
+def test_settings_repr_never_shows_a_secret_or_token() -> None:
+    settings = BridgeSettings(
+        webhook_secret="s-fallback",
+        shopify_webhook_secret="s-shopify",
+        square_signature_key="s-square",
+        betterdata_webhook_secret="whsec_c2VjcmV0",
+        publisher_token="t-publisher",
+        shop_secrets={"a.myshopify.com": {"shopify": ["s-shop"]}},
+    )
+    shown = repr(settings) + str(settings)
+    for secret in ("s-fallback", "s-shopify", "s-square", "whsec_", "t-publisher", "s-shop"):
+        assert secret not in shown
