@@ -135,7 +135,7 @@ class Forwarder:
 
     async def _to_outbox(self, events: Sequence[events_pb2.Event]) -> list[ForwardResult]:
         try:
-            await self.outbox.add(events)
+            fresh = await self.outbox.add(events)
         except Exception as error:
             logger.error("outbox write failed", extra={"error": type(error).__name__})
             raise ForwardUnavailableError(
@@ -143,7 +143,10 @@ class Forwarder:
             ) from error
         assert self._drain is not None
         self._drain.wake()
-        return [ForwardResult("accepted", event.id, "outbox") for event in events]
+        return [
+            ForwardResult("accepted" if new else "duplicate", event.id, "outbox")
+            for event, new in zip(events, fresh, strict=True)
+        ]
 
     async def _send_loop(self) -> None:
         assert self._queue is not None and self._stub is not None

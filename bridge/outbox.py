@@ -24,12 +24,28 @@ CREATE TABLE IF NOT EXISTS outbox (
     created_at REAL NOT NULL,
     parked INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS outbox_event_id ON outbox (event_id);
 """
+_WAITING = "SELECT 1 FROM outbox WHERE event_id = ?"
+_INSERT = "INSERT INTO outbox (event_id, event, created_at) VALUES (?, ?, ?)"
 
 
-def _insert(rows: list[tuple[object, ...]], connection: sqlite3.Connection) -> None:
-    statement = "INSERT INTO outbox (event_id, event, created_at) VALUES (?, ?, ?)"
-    write_transaction(connection, statement, rows)
+def _insert_new(rows: list[tuple[object, ...]], connection: sqlite3.Connection) -> list[bool]:
+    """Inserts, in one transaction, the rows whose event is not waiting already; returns for
+    each row whether it was new (a retried delivery's event id is the same, so it is not)."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        fresh: list[bool] = []
+        for row in rows:
+            waiting = connection.execute(_WAITING, (row[0],)).fetchone() is not None
+            if not waiting:
+                connection.execute(_INSERT, row)
+            fresh.append(not waiting)
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+    return fresh
 
 
 @dataclass(frozen=True)
@@ -50,7 +66,7 @@ class Outbox:
     def __init__(self, data_dir: Path) -> None:
         """Uses `<data_dir>/outbox.sqlite3`; the file is created on first use."""
         self._db = SqliteThread(Path(data_dir) / OUTBOX_FILE, _SCHEMA)
-        self._pending: list[tuple[list[tuple[object, ...]], asyncio.Future[None]]] = []
+        self._pending: list[tuple[list[tuple[object, ...]], asyncio.Future[list[bool]]]] = []
         self._committer: asyncio.Task[None] | None = None
 
     @property
@@ -58,32 +74,35 @@ class Outbox:
         """The SQLite file."""
         return self._db.path
 
-    async def add(self, events: Sequence[events_pb2.Event]) -> None:
-        """Commits the events durably (fsync) before returning.
+    async def add(self, events: Sequence[events_pb2.Event]) -> list[bool]:
+        """Commits the events durably (fsync) before returning; says for each event whether it
+        was new (False: the same event already waits in the outbox, a duplicate delivery).
 
         Concurrent calls share transactions (group commit): while one commit is on disk, the
         rows of the calls that arrive meanwhile wait and are committed together next.
         """
         now = time.time()
         rows: list[tuple[object, ...]] = [(e.id, e.SerializeToString(), now) for e in events]
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
         self._pending.append((rows, done))
         if self._committer is None or self._committer.done():
             self._committer = asyncio.create_task(self._commit_pending())
-        await asyncio.shield(done)
+        return await asyncio.shield(done)
 
     async def _commit_pending(self) -> None:
         while self._pending:
             group, self._pending = self._pending, []
             rows = [row for rows, _ in group for row in rows]
             try:
-                await self._db.run(functools.partial(_insert, rows))
+                fresh = await self._db.run(functools.partial(_insert_new, rows))
             except Exception as error:
                 for _, done in group:
                     done.set_exception(error)
             else:
-                for _, done in group:
-                    done.set_result(None)
+                start = 0
+                for own_rows, done in group:
+                    done.set_result(fresh[start : start + len(own_rows)])
+                    start += len(own_rows)
 
     async def peek(self, limit: int) -> list[OutboxEntry]:
         """The oldest entries, at most `limit`, without removing them."""

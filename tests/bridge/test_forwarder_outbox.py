@@ -61,6 +61,16 @@ async def test_concurrent_adds_are_all_committed(tmp_path: Path) -> None:
     outbox.close()
 
 
+async def test_an_event_already_waiting_is_reported_as_not_new(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path)
+    event, other = _event(1), _event(2)
+    first, second = await asyncio.gather(outbox.add([event]), outbox.add([event, other]))
+    assert (first, second) == ([True], [False, True])
+    assert await outbox.add([event]) == [False]
+    assert await outbox.depth() == 2
+    outbox.close()
+
+
 async def test_core_down_delivery_is_accepted_then_arrives_exactly_once(tmp_path: Path) -> None:
     port = free_port()
     settings = bridge_settings(tmp_path / "bridge", f"127.0.0.1:{port}")
@@ -72,6 +82,11 @@ async def test_core_down_delivery_is_accepted_then_arrives_exactly_once(tmp_path
         )
         assert response.status_code == 200
         assert response.json()["status"] == "accepted"
+        assert await bridge.forwarder.outbox.depth() == 1
+        retried = await post_signed(
+            client, bridge.url, "shopify", body, topic="orders/create", delivery_id=delivery
+        )
+        assert retried.json() == {"status": "duplicate", "event_id": response.json()["event_id"]}
         assert await bridge.forwarder.outbox.depth() == 1
         ready = await client.get(f"{bridge.url}/readyz")
         assert ready.json() == {"status": "ready", "core": "unreachable", "outbox": "writable"}
