@@ -15,6 +15,10 @@ skip a lower sequence that commits later. Cost: write transactions of all replic
 serialised on one lock (about one commit round trip each); group commit amortises it, and
 this is also what keeps the state rules (read-modify-write of levels, orders, sessions) as
 consistent as with the single SQLite writer. Replicas scale subscribers and reads, not writes.
+
+Feeding subscribers: LogFollower hands the listener every committed record of every replica
+in order (LISTEN/NOTIFY wakes it, a poll is the safety net), and log reads (replays) stop at
+the last sequence it has handed over, so a replay never runs ahead of the live queue.
 """
 
 from __future__ import annotations
@@ -63,6 +67,11 @@ class PostgresEventStore(StoreReader):
         self.poll_seconds = poll_seconds
         self._writer: Writer | None = None
         self._follower: LogFollower | None = None
+
+    def _visible_through(self) -> int:
+        if self._follower is None:
+            raise RuntimeError("store is closed")
+        return self._follower.delivered_through
 
     async def _connect(self) -> asyncpg.Connection:
         return await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT)

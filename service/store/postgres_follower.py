@@ -108,7 +108,11 @@ class LogFollower:
     async def _listen(self) -> None:
         self._listening = None
         conn = await self._connect()
-        await conn.add_listener(NOTIFY_CHANNEL, self._notified)
+        try:
+            await conn.add_listener(NOTIFY_CHANNEL, self._notified)
+        except BaseException:
+            conn.terminate()
+            raise
         conn.add_termination_listener(lambda _conn: self._wake.set())
         self._listening = conn
 

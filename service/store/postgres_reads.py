@@ -28,6 +28,14 @@ class StoreReader:
         """No pool until the store opens."""
         self._pool: asyncpg.Pool | None = None
 
+    def _visible_through(self) -> int:
+        """The last sequence this replica's listener has been given; log reads stop there.
+
+        So a subscriber's replay never reads past what its live queue was offered (another
+        replica's fresh commit reaches the replay and the live queue together).
+        """
+        raise NotImplementedError
+
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
         if self._pool is None:
@@ -45,17 +53,17 @@ class StoreReader:
             return list(await conn.fetch(sql, *params))
 
     async def info(self) -> StoreInfo:
-        """The last sequence and the newest compacted sequence."""
+        """The last sequence given to the listener and the newest compacted sequence."""
         (row,) = await self._fetch(POSITIONS_SQL)
         compacted = int(row[1])
-        return StoreInfo(max(int(row[0]), compacted), compacted)
+        return StoreInfo(max(self._visible_through(), compacted), compacted)
 
     async def read_events(
         self, after: int, limit: int, shop: str = "", kinds: Sequence[int] = ()
     ) -> list[ev.Event]:
         """Stored events after a sequence, in order, filtered; see EventStore."""
-        sql = "SELECT data FROM events WHERE sequence > $1"
-        params: list[Any] = [after]
+        sql = "SELECT data FROM events WHERE sequence > $1 AND sequence <= $2"
+        params: list[Any] = [after, self._visible_through()]
         if shop:
             params.append(shop)
             sql += f" AND shop = ${len(params)}"
@@ -67,12 +75,13 @@ class StoreReader:
         return [ev.Event.FromString(row[0]) for row in await self._fetch(sql, *params)]
 
     async def _read_items(self, table: str, after: int, limit: int, shop: str) -> list[bytes]:
+        sql = f"SELECT data FROM {table} WHERE sequence > $1 AND sequence <= $2"
+        params: list[Any] = [after, self._visible_through()]
         if shop:
-            sql = f"SELECT data FROM {table} WHERE sequence > $1 AND shop = $2"
-            found = await self._fetch(sql + " ORDER BY sequence LIMIT $3", after, shop, limit)
-        else:
-            sql = f"SELECT data FROM {table} WHERE sequence > $1"
-            found = await self._fetch(sql + " ORDER BY sequence LIMIT $2", after, limit)
+            params.append(shop)
+            sql += f" AND shop = ${len(params)}"
+        params.append(limit)
+        found = await self._fetch(f"{sql} ORDER BY sequence LIMIT ${len(params)}", *params)
         return [bytes(row[0]) for row in found]
 
     async def read_alerts(self, after: int, limit: int, shop: str = "") -> list[ev.InventoryAlert]:

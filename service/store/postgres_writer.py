@@ -74,10 +74,10 @@ class Writer:
 
     async def stop(self) -> None:
         """Finishes the queued writes, then stops the task."""
-        if self._task is not None:
+        task, self._task = self._task, None
+        if task is not None:
             self._jobs.put_nowait(None)
-            await self._task
-            self._task = None
+            await task
 
     async def submit(self, work: WriteWork) -> Any:
         """Queues a write and returns its result once its transaction has committed."""
