@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from service.errors import CoreError, ShuttingDownError
+from service.errors import CoreError, InvalidArgumentError, ShuttingDownError
 
 
 class StoreUnavailableError(ShuttingDownError):
@@ -33,3 +33,13 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 def is_connection_error(error: BaseException) -> bool:
     """True when `error` means the database (or the way to it) is gone, not a bad query."""
     return isinstance(error, _CONNECTION_ERRORS)
+
+
+def as_request_error(error: Exception) -> Exception:
+    """The error a failed write reports to its caller: text PostgreSQL cannot store (a NUL
+    character) is the request's fault (INVALID_ARGUMENT), anything else stays as it is."""
+    if isinstance(error, asyncpg.exceptions.CharacterNotInRepertoireError):
+        return InvalidArgumentError(
+            "a text field contains a NUL character, which the PostgreSQL store cannot keep"
+        )
+    return error

@@ -12,7 +12,11 @@ from typing import Any
 import asyncpg
 
 from service.store.base import CommittedRecord
-from service.store.postgres_errors import StoreUnavailableError, is_connection_error
+from service.store.postgres_errors import (
+    StoreUnavailableError,
+    as_request_error,
+    is_connection_error,
+)
 from service.store.postgres_schema import LOG_LOCK, NOTIFY_CHANNEL
 
 logger = logging.getLogger(__name__)
@@ -175,6 +179,6 @@ class Writer:
                 if is_connection_error(error):
                     raise
                 counter.last = before
-                job.error = error
+                job.error = as_request_error(error)
         if counter.last > start:
             await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, str(counter.last))

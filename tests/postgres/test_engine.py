@@ -12,12 +12,14 @@ import asyncpg
 import pytest
 from commercegateway.v1 import core_service_pb2 as api
 
+from service.errors import InvalidArgumentError
 from service.settings import CoreSettings, SettingsError
 from service.store.base import CommittedRecord, StoreRules
 from service.store.factory import create_store
 from service.store.postgres import PostgresEventStore
 from service.store.postgres_schema import MIGRATIONS, SchemaTooNewError
 from tests.postgres.streams import batch
+from tests.service.events import inventory
 from tests.support.core import core_stub
 from tests.support.postgres import free_port
 from tests.support.processes import cli_argv, start_process
@@ -120,3 +122,19 @@ def test_unreachable_database_fails_at_start_without_echoing_the_url(tmp_path: P
     assert result.returncode == 1
     assert "cannot reach the PostgreSQL store" in result.stderr
     assert "sekrit" not in result.stderr
+
+
+async def test_text_with_a_nul_character_fails_only_its_own_request(postgres_url: str) -> None:
+    store = PostgresEventStore(postgres_url, StoreRules())
+    await store.open(ignore)
+    try:
+        bad = inventory("nul-1", "item\x00", "3")
+        outcomes = await asyncio.gather(
+            store.publish([bad]), store.publish(batch("good", 2)), return_exceptions=True
+        )
+        assert isinstance(outcomes[0], InvalidArgumentError)
+        assert "NUL character" in str(outcomes[0])
+        assert not isinstance(outcomes[1], BaseException)
+        assert [outcome.sequence for outcome in outcomes[1]] == [1, 2]
+    finally:
+        await store.close()
