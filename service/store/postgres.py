@@ -47,7 +47,7 @@ from service.store.postgres_errors import is_connection_error
 from service.store.postgres_follower import POLL_SECONDS, LogFollower
 from service.store.postgres_reads import StoreReader
 from service.store.postgres_schema import migrate
-from service.store.postgres_writer import LAST_SEQUENCE_SQL, SequenceCounter, Writer
+from service.store.postgres_writer import LAST_SEQUENCE_SQL, SequenceCounter, Writer, WriteWork
 from service.store.sqlite_rows import to_us
 
 POOL_SIZE = 8
@@ -115,7 +115,7 @@ class PostgresEventStore(StoreReader):
             except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
                 pool.terminate()
 
-    async def _write(self, work: Any) -> Any:
+    async def _write(self, work: WriteWork) -> Any:
         if self._writer is None:
             raise RuntimeError("store is closed")
         return await self._writer.submit(work)

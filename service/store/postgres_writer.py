@@ -120,7 +120,10 @@ class Writer:
             self._fail(group, error)
         records = [record for job in group if job.error is None for record in job.records]
         if records:
-            await self._on_commit(records)
+            try:
+                await self._on_commit(records)
+            except Exception:  # the writes committed: their replies must still go out
+                logger.exception("delivering committed records failed")
         for job in group:
             if job.future.done():
                 continue
