@@ -16,7 +16,7 @@ from tests.bench.system import BenchError
 from tests.support.processes import REPO_ROOT
 
 FULL = Plan(
-    runs=3,
+    runs=5,
     saturation={1: 9000, 10: 9000, 100: 1500},
     latency_requests=2000,
     rate=500.0,
@@ -69,6 +69,13 @@ FIGURES = [
     Figure("cpu_s_per_webhook_bridge", "CPU per webhook, bridge (10 subscribers)", "s"),
     Figure("cpu_s_per_webhook_core", "CPU per webhook, core (10 subscribers)", "s"),
     Figure("cpu_s_per_webhook_subscribers", "CPU per webhook, 10 subscribers", "s"),
+    *(
+        Figure(
+            f"cpu_s_per_webhook_{part}_100_subscribers", f"CPU per webhook, {part} (100 subs)", "s"
+        )
+        for part in ("bridge", "core", "subscriber")
+    ),
+    Figure("achieved_rate_10_subscribers", "rate held in the 500/s phase, 10 subs", "webhooks/s"),
     Figure("catchup_events_per_s", "catch-up replay to one subscriber", "events/s", 100_000),
     Figure("core_rss_mb_1000_idle_streams", "core peak RSS, 1,000 idle streams", "MB", 200, False),
     Figure("generator_max_requests_per_s", "load generator capacity (req per CPU s)", "req/s"),

@@ -17,6 +17,7 @@ from tests.bench.system import (
     run_loadgen,
     start_bridge,
     start_core,
+    stop,
 )
 from tests.support.processes import ServerProcess
 
@@ -90,8 +91,8 @@ def live_system(workdir: Path, subscribers: int, workers: int) -> Iterator[LiveS
         for process in started:
             process.close()
         if bridge is not None:
-            bridge.close()
-        core.close()
+            stop(bridge)
+        stop(core)
 
 
 def check_outcomes(tag: str, report: dict[str, Any], count: int) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -10,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tests.bench.payloads import SECRET, SQUARE_URL
+from tests.bench.procstat import tree
 from tests.support.processes import (
     REPO_ROOT,
     ServerProcess,
@@ -56,6 +60,18 @@ def start_raw_app(data_dir: Path) -> ServerProcess:
     ready = data_dir / "raw-ready.json"
     argv = [sys.executable, "-m", "tests.bench.raw_app", "--ready-file", str(ready)]
     return start_process(argv, ready)
+
+
+def stop(server: ServerProcess) -> None:
+    """Stops a server and every process it started (uvicorn workers outlive a SIGKILLed
+    supervisor): SIGTERM first, then SIGKILL to whatever is left of the tree."""
+    members = tree(server.pid) if server.process and server.process.poll() is None else []
+    with contextlib.suppress(subprocess.TimeoutExpired, AssertionError):
+        server.terminate(timeout=10)
+    for pid in members:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    server.close()
 
 
 class SubscriberProcess:
