@@ -53,6 +53,8 @@ from service.store.sqlite_rows import to_us
 POOL_SIZE = 8
 URL_SCHEMES = ("postgres", "postgresql")
 CONNECT_TIMEOUT = 5.0
+# A reply means durable whatever the server's default: commits wait for the WAL flush.
+SESSION_SETTINGS = {"synchronous_commit": "on", "application_name": "commerce-gateway-core"}
 
 
 class PostgresEventStore(StoreReader):
@@ -74,13 +76,19 @@ class PostgresEventStore(StoreReader):
         return self._follower.delivered_through
 
     async def _connect(self) -> asyncpg.Connection:
-        return await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT)
+        return await asyncpg.connect(
+            self.url, timeout=CONNECT_TIMEOUT, server_settings=SESSION_SETTINGS
+        )
 
     async def open(self, listener: CommitListener) -> None:
         """Connects, migrates (one replica at a time) and starts the writer and follower."""
         try:
             self._pool = await asyncpg.create_pool(
-                self.url, min_size=1, max_size=POOL_SIZE, timeout=CONNECT_TIMEOUT
+                self.url,
+                min_size=1,
+                max_size=POOL_SIZE,
+                timeout=CONNECT_TIMEOUT,
+                server_settings=SESSION_SETTINGS,
             )
             async with self._pool.acquire() as conn:
                 await migrate(conn)
