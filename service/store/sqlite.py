@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -96,6 +97,7 @@ class SqliteEventStore:
         outcomes: list[PublishOutcome] = []
         records: list[CommittedRecord] = []
         start = self._last_sequence
+        stored_at_us = time.time_ns() // 1000  # one time per request: compacted together
         try:
             for event in events:
                 duplicate = find_duplicate(conn, event)
@@ -103,7 +105,9 @@ class SqliteEventStore:
                     outcomes.append(duplicate)
                     continue
                 self._last_sequence += 1
-                records.append(insert_event(conn, event, self._last_sequence, self.rules))
+                records.append(
+                    insert_event(conn, event, self._last_sequence, self.rules, stored_at_us)
+                )
                 outcomes.append(PublishOutcome(True, self._last_sequence, event.id))
         except BaseException:
             self._last_sequence = start

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from decimal import Decimal
 
 from commercegateway.v1 import events_pb2 as ev
@@ -32,9 +31,14 @@ def find_duplicate(conn: sqlite3.Connection, event: ev.Event) -> PublishOutcome 
 
 
 def insert_event(
-    conn: sqlite3.Connection, event: ev.Event, sequence: int, rules: StoreRules
+    conn: sqlite3.Connection,
+    event: ev.Event,
+    sequence: int,
+    rules: StoreRules,
+    stored_at_us: int,
 ) -> CommittedRecord:
-    """Stores a new event at `sequence` with its state changes and derived items."""
+    """Stores a new event at `sequence` with its state changes and derived items;
+    `stored_at_us` (the request's time) is what retention compares against."""
     stored = ev.Event()
     stored.CopyFrom(event)
     stored.sequence = sequence
@@ -49,7 +53,7 @@ def insert_event(
             stored.id,
             stored.shop,
             event_kind(stored),
-            time.time_ns() // 1000,
+            stored_at_us,
             stored.SerializeToString(),
         ),
     )
