@@ -55,7 +55,9 @@ async def test_acknowledged_events_survive_sigkill(tmp_path: Path) -> None:
             publishers = [
                 asyncio.create_task(keep_publishing(stub, name, acked)) for name in ("a", "b")
             ]
-            await wait_for(lambda: len(acked) >= 30 * BATCH, message="acknowledged events")
+            await wait_for(
+                lambda: len(acked) >= 30 * BATCH, timeout=60, message="acknowledged events"
+            )
             core.kill()
             await asyncio.gather(*publishers)
         core.restart()

@@ -22,7 +22,7 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 async def test_health_is_not_serving_while_a_stream_is_open_at_shutdown(tmp_path: Path) -> None:
-    core = await start_core(core_settings(tmp_path, shutdown_drain_seconds=1.0))
+    core = await start_core(core_settings(tmp_path, shutdown_drain_seconds=2.0))
     async with grpc.aio.insecure_channel(core.address) as channel:
         health = health_pb2_grpc.HealthStub(channel)
         check = await health.Check(health_pb2.HealthCheckRequest(service=SERVICE_NAME))
