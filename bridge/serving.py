@@ -16,12 +16,12 @@ from typing import Any
 import uvicorn
 from litestar import Litestar
 
-from bridge.settings import parse_host_port
+from service.config_values import split_host_port
 
 
 def bind_socket(listen: str) -> socket.socket:
     """A listening TCP socket on HOST:PORT (port 0 picks a free one)."""
-    host, port = parse_host_port(listen)
+    host, port = split_host_port(listen)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only when
     # the listening socket names it, and without it every response waits ~40 ms (Nagle).

@@ -17,24 +17,15 @@ from pydantic_settings import (
 from bridge.core_channel import core_credentials
 from bridge.pipeline import PlatformName, PlatformSecrets, VerificationConfig
 from service.config_file import ConfigFileError, config_section
+from service.config_values import SettingsError, check_log_level, split_host_port
+
+__all__ = ["BridgeSettings", "SettingsError", "load_bridge_settings"]
 
 _PLATFORMS: tuple[PlatformName, ...] = ("shopify", "square", "betterdata")
 
 
-class SettingsError(ValueError):
-    """A setting is invalid; the message is one line naming it."""
-
-
 def _env(name: str, field: str) -> AliasChoices:
     return AliasChoices(name, field)
-
-
-def parse_host_port(value: str) -> tuple[str, int]:
-    """Splits "HOST:PORT" into its parts; raises ValueError with a clear message otherwise."""
-    host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or int(port) > 65535:
-        raise ValueError(f"expected HOST:PORT, got {value!r}")
-    return host.strip("[]"), int(port)
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -123,7 +114,7 @@ class BridgeSettings(BaseSettings):
     @field_validator("http_listen", "core")
     @classmethod
     def _check_address(cls, value: str) -> str:
-        parse_host_port(value)
+        split_host_port(value)
         return value
 
     @field_validator("core_tls_ca", mode="before")
@@ -138,9 +129,7 @@ class BridgeSettings(BaseSettings):
     @field_validator("log_level")
     @classmethod
     def _check_level(cls, value: str) -> str:
-        if value.lower() not in {"debug", "info", "warning", "error", "critical"}:
-            raise ValueError("expected one of debug, info, warning, error, critical")
-        return value.lower()
+        return check_log_level(value)
 
     @classmethod
     def settings_customise_sources(

@@ -18,7 +18,6 @@ from bridge.serving import (
     write_ready_file,
 )
 from bridge.settings import BridgeSettings, load_bridge_settings
-from bridge.settings import SettingsError as BridgeSettingsError
 from service.logs import configure_logging
 from service.server import start_core
 from service.settings import CoreSettings, SettingsError, load_core_settings
@@ -85,7 +84,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         core_settings = load_core_settings(grpc_listen=args.grpc, data_dir=args.data_dir)
         bridge_settings = load_bridge_settings(http_listen=args.http, data_dir=args.data_dir)
-    except (SettingsError, BridgeSettingsError) as error:
+    except SettingsError as error:
         print(f"commerce-gateway run: {error}", file=sys.stderr)
         return 2
     configure_logging(core_settings.log_level)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -15,33 +14,11 @@ from pydantic_settings import (
 )
 
 from service.config_file import ConfigFileError, config_section
+from service.config_values import SettingsError, check_log_level, is_loopback, split_host_port
+
+__all__ = ["ENV_PREFIX", "CoreSettings", "SettingsError", "load_core_settings"]
 
 ENV_PREFIX = "COMMERCE_GATEWAY_"
-
-
-class SettingsError(ValueError):
-    """A setting is invalid; the message is one line naming the setting."""
-
-
-def split_listen(listen: str) -> tuple[str, int]:
-    """Splits "HOST:PORT" (or "[::1]:PORT") into host and port; raises ValueError when bad."""
-    host, sep, port_text = listen.rpartition(":")
-    if not sep or not host or not port_text.isdigit():
-        raise ValueError(f"expected HOST:PORT, got {listen!r}")
-    port = int(port_text)
-    if port > 65535:
-        raise ValueError(f"port out of range in {listen!r}")
-    return host.strip("[]"), port
-
-
-def is_loopback(host: str) -> bool:
-    """True when the host names the loopback interface only."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class CoreSettings(BaseSettings):
@@ -97,21 +74,19 @@ class CoreSettings(BaseSettings):
     @field_validator("grpc_listen")
     @classmethod
     def _valid_listen(cls, value: str) -> str:
-        split_listen(value)
+        split_host_port(value)
         return value
 
     @field_validator("log_level")
     @classmethod
     def _valid_level(cls, value: str) -> str:
-        if value.lower() not in {"debug", "info", "warning", "error", "critical"}:
-            raise ValueError("expected debug, info, warning, error or critical")
-        return value.lower()
+        return check_log_level(value)
 
     @model_validator(mode="after")
     def _safe_exposure(self) -> CoreSettings:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key must be set together")
-        host, _ = split_listen(self.grpc_listen)
+        host, _ = split_host_port(self.grpc_listen)
         unset = [
             name for name in ("publisher_token", "subscriber_token") if getattr(self, name) is None
         ]
@@ -123,12 +98,12 @@ class CoreSettings(BaseSettings):
     @property
     def listen_host(self) -> str:
         """The host part of grpc_listen."""
-        return split_listen(self.grpc_listen)[0]
+        return split_host_port(self.grpc_listen)[0]
 
     @property
     def listen_port(self) -> int:
         """The port part of grpc_listen (0 = any free port)."""
-        return split_listen(self.grpc_listen)[1]
+        return split_host_port(self.grpc_listen)[1]
 
 
 def _one_line(error: ValidationError) -> str:
