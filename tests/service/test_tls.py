@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import grpc
@@ -11,26 +10,11 @@ from commercegateway.v1 import core_service_pb2 as api
 from commercegateway.v1 import core_service_pb2_grpc
 
 from tests.support.core import running_core
-
-
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    """A throwaway certificate for 127.0.0.1 and its key, made with openssl."""
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", str(key),
-            "-out", str(cert), "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )  # fmt: skip
-    return cert, key
+from tests.support.tls import self_signed_certificate
 
 
 async def test_tls_core_serves_tls_clients_and_refuses_plaintext(tmp_path: Path) -> None:
-    cert, key = self_signed(tmp_path)
+    cert, key = self_signed_certificate(tmp_path)
     async with running_core(tmp_path / "data", tls_cert=cert, tls_key=key) as core:
         credentials = grpc.ssl_channel_credentials(root_certificates=cert.read_bytes())
         async with grpc.aio.secure_channel(core.address, credentials) as channel:
