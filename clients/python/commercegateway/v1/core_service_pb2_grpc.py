@@ -37,7 +37,9 @@ class CoreServiceStub:
     to which the stream has been delivered; a response with no items is a heartbeat. A subscriber
     that falls too far behind is ended with RESOURCE_EXHAUSTED and should resume from its last
     cursor; a cursor older than the retained log is answered OUT_OF_RANGE naming the oldest
-    available sequence.
+    available sequence. Right after the replay, one response with no items carries the current
+    sequence: the stream is caught up and live from there. When the core shuts down, streams end
+    with UNAVAILABLE: reconnect and resume from the last sequence received.
     """
 
     def __init__(self, channel):
@@ -100,7 +102,9 @@ class CoreServiceServicer:
     to which the stream has been delivered; a response with no items is a heartbeat. A subscriber
     that falls too far behind is ended with RESOURCE_EXHAUSTED and should resume from its last
     cursor; a cursor older than the retained log is answered OUT_OF_RANGE naming the oldest
-    available sequence.
+    available sequence. Right after the replay, one response with no items carries the current
+    sequence: the stream is caught up and live from there. When the core shuts down, streams end
+    with UNAVAILABLE: reconnect and resume from the last sequence received.
     """
 
     def PublishEvents(self, request, context):
@@ -225,7 +229,9 @@ class CoreService:
     to which the stream has been delivered; a response with no items is a heartbeat. A subscriber
     that falls too far behind is ended with RESOURCE_EXHAUSTED and should resume from its last
     cursor; a cursor older than the retained log is answered OUT_OF_RANGE naming the oldest
-    available sequence.
+    available sequence. Right after the replay, one response with no items carries the current
+    sequence: the stream is caught up and live from there. When the core shuts down, streams end
+    with UNAVAILABLE: reconnect and resume from the last sequence received.
     """
 
     @staticmethod

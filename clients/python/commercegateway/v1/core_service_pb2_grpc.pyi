@@ -38,7 +38,9 @@ class CoreServiceStub:
     to which the stream has been delivered; a response with no items is a heartbeat. A subscriber
     that falls too far behind is ended with RESOURCE_EXHAUSTED and should resume from its last
     cursor; a cursor older than the retained log is answered OUT_OF_RANGE naming the oldest
-    available sequence.
+    available sequence. Right after the replay, one response with no items carries the current
+    sequence: the stream is caught up and live from there. When the core shuts down, streams end
+    with UNAVAILABLE: reconnect and resume from the last sequence received.
     """
 
     @_typing.overload
@@ -80,7 +82,9 @@ class CoreServiceAsyncStub(CoreServiceStub):
     to which the stream has been delivered; a response with no items is a heartbeat. A subscriber
     that falls too far behind is ended with RESOURCE_EXHAUSTED and should resume from its last
     cursor; a cursor older than the retained log is answered OUT_OF_RANGE naming the oldest
-    available sequence.
+    available sequence. Right after the replay, one response with no items carries the current
+    sequence: the stream is caught up and live from there. When the core shuts down, streams end
+    with UNAVAILABLE: reconnect and resume from the last sequence received.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -118,7 +122,9 @@ class CoreServiceServicer(metaclass=_abc_1.ABCMeta):
     to which the stream has been delivered; a response with no items is a heartbeat. A subscriber
     that falls too far behind is ended with RESOURCE_EXHAUSTED and should resume from its last
     cursor; a cursor older than the retained log is answered OUT_OF_RANGE naming the oldest
-    available sequence.
+    available sequence. Right after the replay, one response with no items carries the current
+    sequence: the stream is caught up and live from there. When the core shuts down, streams end
+    with UNAVAILABLE: reconnect and resume from the last sequence received.
     """
 
     @_abc_1.abstractmethod
