@@ -24,6 +24,7 @@ the last sequence it has handed over, so a replay never runs ahead of the live q
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -130,6 +131,7 @@ class PostgresEventStore(StoreReader):
 
     async def publish(self, events: Sequence[ev.Event]) -> list[PublishOutcome]:
         """Stores the events durably, in order, idempotently; see EventStore.publish."""
+        stored_at_us = time.time_ns() // 1000  # one time per request: compacted together
 
         async def work(
             conn: asyncpg.Connection, counter: SequenceCounter
@@ -137,7 +139,8 @@ class PostgresEventStore(StoreReader):
             outcomes: list[PublishOutcome] = []
             records: list[CommittedRecord] = []
             for event in events:
-                stored = await store_event(conn, event, counter.last + 1, self.rules)
+                next_sequence = counter.last + 1
+                stored = await store_event(conn, event, next_sequence, self.rules, stored_at_us)
                 if isinstance(stored, PublishOutcome):
                     outcomes.append(stored)
                     continue

@@ -6,7 +6,6 @@ service.state; only the row access differs (asyncpg, awaited).
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import asyncpg
@@ -27,10 +26,15 @@ from service.store.base import CommittedRecord, PublishOutcome, StoreRules
 
 
 async def store_event(
-    conn: asyncpg.Connection, event: ev.Event, sequence: int, rules: StoreRules
+    conn: asyncpg.Connection,
+    event: ev.Event,
+    sequence: int,
+    rules: StoreRules,
+    stored_at_us: int,
 ) -> PublishOutcome | CommittedRecord:
     """Stores a new event at `sequence` with its state changes and derived items, or returns
-    the first copy's outcome when the dedup key (platform, source_event_id) is taken."""
+    the first copy's outcome when the dedup key (platform, source_event_id) is taken;
+    `stored_at_us` (the request's time) is what retention compares against."""
     stored = ev.Event()
     stored.CopyFrom(event)
     stored.sequence = sequence
@@ -44,7 +48,7 @@ async def store_event(
         stored.id,
         stored.shop,
         event_kind(stored),
-        time.time_ns() // 1000,
+        stored_at_us,
         stored.SerializeToString(),
     )
     if inserted is None:

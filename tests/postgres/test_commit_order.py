@@ -3,6 +3,7 @@ commit nobody notified about still reaches subscribers (the periodic poll)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -54,7 +55,7 @@ async def begin_write(conn: asyncpg.Connection, source_event_id: str) -> int:
     await conn.execute("SELECT pg_advisory_xact_lock($1)", LOG_LOCK)
     sequence = int(await conn.fetchval(LAST_SEQUENCE_SQL)) + 1
     event = inventory(source_event_id, "held", "3")
-    stored = await store_event(conn, event, sequence, StoreRules())
+    stored = await store_event(conn, event, sequence, StoreRules(), time.time_ns() // 1000)
     assert isinstance(stored, CommittedRecord)
     return sequence
 
