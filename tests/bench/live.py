@@ -103,8 +103,15 @@ def check_outcomes(tag: str, report: dict[str, Any], count: int) -> None:
 
 def saturation_run(system: LiveSystem, plan: Plan, tag: str, count: int) -> dict[str, float]:
     """Sends `count` requests as fast as the system takes them; rate and CPU per webhook."""
-    before = system.cpu()
-    report = run_loadgen(system.http, tag, count, "saturate", connections=plan.connections)
+    before: list[tuple[float, float, float]] = []
+    report = run_loadgen(
+        system.http,
+        tag,
+        count,
+        "saturate",
+        on_ready=lambda: before.append(system.cpu()),
+        connections=plan.connections,
+    )
     check_outcomes(tag, report, count)
     reports = system.wait(tag, count, times=False)
     after = system.cpu()
@@ -113,9 +120,9 @@ def saturation_run(system: LiveSystem, plan: Plan, tag: str, count: int) -> dict
     return {
         "per_s": count / ((end - start) / 1e9),
         "ack_per_s": count / ((max(report["acked_ns"]) - start) / 1e9),
-        "bridge_cpu": (after[0] - before[0]) / count,
-        "core_cpu": (after[1] - before[1]) / count,
-        "subscriber_cpu": (after[2] - before[2]) / count,
+        "bridge_cpu": (after[0] - before[0][0]) / count,
+        "core_cpu": (after[1] - before[0][1]) / count,
+        "subscriber_cpu": (after[2] - before[0][2]) / count,
         "generator_cpu": report["cpu_s"] / count,
     }
 

@@ -162,6 +162,10 @@ async def _main(args: argparse.Namespace) -> dict[str, object]:
     if host not in ("127.0.0.1", "localhost"):
         raise SystemExit("the load generator only targets loopback")
     requests = build_requests(args.tag, args.count, args.target)
+    # Ready: the caller takes its "before" measurements, then says go.
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    sys.stdin.readline()
     cpu_before = own_cpu_seconds()
     if args.mode == "saturate":
         recorder = await saturate(host, int(port), requests, args.connections)
@@ -176,7 +180,8 @@ async def _main(args: argparse.Namespace) -> dict[str, object]:
 
 
 def main() -> None:
-    """Runs one phase and prints its JSON report on stdout."""
+    """Prepares the requests, prints "ready", waits for a line on stdin, runs the phase and
+    prints its JSON report on stdout."""
     args = _arguments()
     try:
         import uvloop
@@ -184,7 +189,7 @@ def main() -> None:
         report = uvloop.run(_main(args))
     except ImportError:
         report = asyncio.run(_main(args))
-    json.dump(report, sys.stdout)
+    sys.stdout.write(json.dumps(report) + "\n")
 
 
 if __name__ == "__main__":

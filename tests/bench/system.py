@@ -8,7 +8,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -145,25 +146,37 @@ def ask_all(processes: Sequence[SubscriberProcess], command: dict[str, Any]) -> 
     return [process.answer() for process in processes]
 
 
-def run_loadgen(target: str, tag: str, count: int, mode: str, **options: float) -> dict[str, Any]:
-    """Runs one load generator phase in its own process and returns its report."""
-    argv = [
-        sys.executable,
-        "-m",
-        "tests.bench.loadgen",
-        "--target",
-        target,
-        "--tag",
-        tag,
-        "--count",
-        str(count),
-        "--mode",
-        mode,
-    ]
+def run_loadgen(
+    target: str,
+    tag: str,
+    count: int,
+    mode: str,
+    on_ready: Callable[[], object] | None = None,
+    **options: float,
+) -> dict[str, Any]:
+    """Runs one load generator phase in its own process and returns its report; `on_ready`
+    runs once the generator has built its requests, just before it starts sending."""
+    argv = [sys.executable, "-m", "tests.bench.loadgen", "--target", target, "--tag", tag]
+    argv += ["--count", str(count), "--mode", mode]
     for name, value in options.items():
         argv += [f"--{name}", str(value)]
-    done = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, timeout=240, check=False)
-    if done.returncode != 0:
-        raise BenchError(f"load generator failed: {done.stderr.decode(errors='replace')[-2000:]}")
-    report: dict[str, Any] = json.loads(done.stdout)
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(
+            argv, cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors
+        )
+        assert process.stdin is not None and process.stdout is not None
+        if process.stdout.readline() == b"ready\n" and on_ready is not None:
+            on_ready()
+        try:
+            output, _ = process.communicate(b"go\n", timeout=240)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise BenchError(f"load generator phase {tag} did not finish in 240 s") from None
+        errors.seek(0)
+        if process.returncode != 0:
+            raise BenchError(
+                f"load generator failed: {errors.read()[-2000:].decode(errors='replace')}"
+            )
+    report: dict[str, Any] = json.loads(output)
     return report
