@@ -132,21 +132,24 @@ class LogFollower:
             while await self._deliver_from_log(NO_LIMIT) == PAGE:
                 pass
 
-    async def deliver_own(self, records: Sequence[CommittedRecord]) -> None:
+    async def deliver_own(
+        self, records: Sequence[CommittedRecord], reply: Callable[[], None]
+    ) -> None:
         """Delivers the records this replica just committed, after any earlier records of
-        other replicas not delivered yet; on a read failure the follower delivers later."""
+        other replicas not delivered yet (on a read failure the follower delivers them
+        later). `reply` resolves the publishers' calls; it runs right before the records
+        are handed over, in the same step, as the SQLite engine does."""
         async with self._lock:
             fresh = [record for record in records if record.sequence > self.delivered_through]
-            if not fresh:
-                return
             try:
-                while self.delivered_through < fresh[0].sequence - 1:
+                while fresh and self.delivered_through < fresh[0].sequence - 1:
                     if not await self._deliver_from_log(fresh[0].sequence):
                         break  # compacted meanwhile: nothing left below
             except Exception as error:
                 self._report(error)
                 self._wake.set()
-                return
+                fresh = []
+            reply()
             self._deliver([r for r in fresh if r.sequence > self.delivered_through])
 
     async def _deliver_from_log(self, before: int) -> int:

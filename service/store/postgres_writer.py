@@ -40,8 +40,9 @@ class SequenceCounter:
 WriteWork = Callable[
     [asyncpg.Connection, SequenceCounter], Awaitable[tuple[Any, Sequence[CommittedRecord]]]
 ]
-# Called with a group's records (in sequence order) once it has committed.
-CommitHook = Callable[[Sequence[CommittedRecord]], Awaitable[None]]
+# Called with a group's records (in sequence order) once it has committed, and a callback
+# resolving the group's calls, to run just before the records reach subscribers.
+CommitHook = Callable[[Sequence[CommittedRecord], Callable[[], None]], Awaitable[None]]
 
 
 @dataclass
@@ -121,9 +122,12 @@ class Writer:
         records = [record for job in group if job.error is None for record in job.records]
         if records:
             try:
-                await self._on_commit(records)
+                await self._on_commit(records, lambda: self._resolve(group))
             except Exception:  # the writes committed: their replies must still go out
                 logger.exception("delivering committed records failed")
+        self._resolve(group)
+
+    def _resolve(self, group: list[_Job]) -> None:
         for job in group:
             if job.future.done():
                 continue
