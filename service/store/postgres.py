@@ -41,6 +41,7 @@ from service.store.base import (
     CommitListener,
     CommittedRecord,
     PublishOutcome,
+    StoreError,
     StoreRules,
 )
 from service.store.postgres_apply import store_event
@@ -96,11 +97,7 @@ class PostgresEventStore(StoreReader):
                 last = int(await conn.fetchval(LAST_SEQUENCE_SQL))
         except Exception as error:
             await self._close_pool()
-            if is_connection_error(error):
-                raise RuntimeError(
-                    f"cannot reach the PostgreSQL store ({type(error).__name__})"
-                ) from None
-            raise
+            raise open_error(error) from None
         self._follower = LogFollower(self._pool, self._connect, listener, self.poll_seconds)
         await self._follower.start(last)
         self._writer = Writer(self._pool, self._follower.deliver_own)
@@ -201,3 +198,14 @@ def check_url(url: str) -> None:
         raise SettingsError("COMMERCE_GATEWAY_STORE: malformed PostgreSQL URL") from None
     if parts.scheme not in URL_SCHEMES:
         raise SettingsError("COMMERCE_GATEWAY_STORE: expected postgres://... or postgresql://...")
+
+
+def open_error(error: Exception) -> StoreError:
+    """A one-line StoreError for a failed open; it never includes the URL (credentials)."""
+    if isinstance(error, StoreError):
+        return error
+    if is_connection_error(error):
+        return StoreError(f"cannot reach the PostgreSQL store ({type(error).__name__})")
+    if isinstance(error, asyncpg.PostgresError):  # the server's own words: no password
+        return StoreError(f"cannot open the PostgreSQL store: {error}")
+    return StoreError(f"cannot open the PostgreSQL store ({type(error).__name__})")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from service.store.base import StoreError
+
 # Session-level advisory lock keys (arbitrary constants, unique to this program).
 MIGRATION_LOCK = 0x6367_6D69_6772  # "cgmigr": held while one replica migrates
 LOG_LOCK = 0x6367_6C6F_67  # "cglog": held by every write transaction until it commits
@@ -81,7 +83,7 @@ MIGRATIONS: list[list[str]] = [
 ]
 
 
-class SchemaTooNewError(RuntimeError):
+class SchemaTooNewError(StoreError):
     """The database was migrated by a newer program than this one."""
 
 

@@ -14,14 +14,14 @@ from commercegateway.v1 import core_service_pb2 as api
 
 from service.errors import InvalidArgumentError
 from service.settings import CoreSettings, SettingsError
-from service.store.base import CommittedRecord, StoreRules
+from service.store.base import CommittedRecord, StoreError, StoreRules
 from service.store.factory import create_store
 from service.store.postgres import PostgresEventStore
 from service.store.postgres_schema import MIGRATIONS, SchemaTooNewError
 from tests.postgres.streams import batch
 from tests.service.events import inventory
 from tests.support.core import core_stub
-from tests.support.postgres import free_port
+from tests.support.postgres import ThrowawayPostgres, free_port
 from tests.support.processes import cli_argv, start_process
 
 pytestmark = pytest.mark.postgres
@@ -138,3 +138,12 @@ async def test_text_with_a_nul_character_fails_only_its_own_request(postgres_url
         assert [outcome.sequence for outcome in outcomes[1]] == [1, 2]
     finally:
         await store.close()
+
+
+async def test_missing_database_fails_to_open_with_the_servers_reason(
+    postgres_server: ThrowawayPostgres,
+) -> None:
+    url = postgres_server.dsn_for("no_such_database").replace("postgres@", "postgres:sekrit@")
+    with pytest.raises(StoreError, match='database "no_such_database" does not exist') as raised:
+        await PostgresEventStore(url, StoreRules()).open(ignore)
+    assert "sekrit" not in str(raised.value)

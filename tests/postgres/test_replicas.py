@@ -15,6 +15,7 @@ from tests.postgres.streams import batch, collect, publish
 from tests.service.events import inventory
 from tests.service.test_lossless import PUBLISHERS, TOTAL, follower, publisher
 from tests.support.core import CoreStub, core_stub, running_core
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.postgres
 
@@ -40,10 +41,12 @@ async def stubs(replicas: list[RunningCore]) -> AsyncIterator[list[CoreStub]]:
 
 
 async def test_subscribers_of_one_replica_get_every_event_published_through_the_other(
-    stubs: list[CoreStub],
+    replicas: list[RunningCore], stubs: list[CoreStub]
 ) -> None:
     one, two = stubs
     await publish(one, batch("before", 10))
+    # "Live from now" is from what this replica has received (a notification away).
+    await wait_for(lambda: replicas[1].broadcaster.last_sequence == 10, message="replica two")
     live = two.SubscribeEvents(api.SubscribeEventsRequest())
     replay = two.SubscribeEvents(api.SubscribeEventsRequest(after_sequence=0))
     await live.initial_metadata()
