@@ -118,6 +118,7 @@ def _arguments() -> argparse.Namespace:
         help="live runs only with these subscriber counts (default: 1, 10, 100)",
     )
     parser.add_argument("--bridge-workers", type=int, help="bridge worker processes")
+    parser.add_argument("--runs", type=int, help="runs per figure (default 5, 1 with --quick)")
     return parser.parse_args()
 
 
@@ -143,6 +144,8 @@ def main() -> int:
     plan = QUICK if args.quick else FULL
     if args.bridge_workers:
         plan = Plan(**{**plan.__dict__, "bridge_workers": args.bridge_workers})
+    if args.runs:
+        plan = Plan(**{**plan.__dict__, "runs": args.runs})
     results = Results()
     workdir = Path(tempfile.mkdtemp(prefix="commerce-gateway-bench-"))
     started = time.monotonic()
