@@ -27,31 +27,24 @@ from tests.bench.system import (
 PUBLISH_BATCH = 1000
 
 
-def canonical_event(index: int, now: Timestamp) -> ev.Event:
-    """A canonical event as the bridge makes them: Shopify orders, Square inventory."""
-    ident = f"c-{index}"
-    event = ev.Event(
-        id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"bench:{ident}")),
-        source_event_id=ident,
-        delivery_id=ident,
-        occur_time=now,
-        receive_time=now,
+def _inventory(event: ev.Event, index: int, now: Timestamp) -> ev.Event:
+    event.platform, event.shop, event.topic = (
+        ev.PLATFORM_SQUARE,
+        MERCHANT,
+        "inventory.count.updated",
     )
-    if index % 2:
-        event.platform, event.shop, event.topic = (
-            ev.PLATFORM_SQUARE,
-            MERCHANT,
-            "inventory.count.updated",
+    event.inventory_updated.CopyFrom(
+        ev.InventoryUpdated(
+            inventory_item_id=f"ITEM{index % 500}",
+            location_id="LOC1",
+            available=str(index % 50 + 10),
+            update_time=now,
         )
-        event.inventory_updated.CopyFrom(
-            ev.InventoryUpdated(
-                inventory_item_id=f"ITEM{index % 500}",
-                location_id="LOC1",
-                available=str(index % 50 + 10),
-                update_time=now,
-            )
-        )
-        return event
+    )
+    return event
+
+
+def _order(event: ev.Event, index: int, now: Timestamp) -> ev.Event:
     event.platform, event.shop, event.topic = ev.PLATFORM_SHOPIFY, SHOP, "orders/create"
     line = ev.LineItem(
         product_id="8123456789012345678",
@@ -73,6 +66,19 @@ def canonical_event(index: int, now: Timestamp) -> ev.Event:
         )
     )
     return event
+
+
+def canonical_event(index: int, now: Timestamp) -> ev.Event:
+    """A canonical event as the bridge makes them: Shopify orders, Square inventory."""
+    ident = f"c-{index}"
+    event = ev.Event(
+        id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"bench:{ident}")),
+        source_event_id=ident,
+        delivery_id=ident,
+        occur_time=now,
+        receive_time=now,
+    )
+    return _inventory(event, index, now) if index % 2 else _order(event, index, now)
 
 
 async def load_events(core: str, total: int) -> None:
