@@ -59,20 +59,14 @@ async def store_event(
         )
         return PublishOutcome(False, int(first[0]), str(first[1]))
     alerts, completions = await apply_rules(conn, stored, rules)
-    for alert in alerts:
-        await conn.execute(
-            "INSERT INTO alerts (sequence, shop, data) VALUES ($1, $2, $3)",
-            sequence,
-            alert.shop,
-            alert.SerializeToString(),
-        )
-    for completion in completions:
-        await conn.execute(
-            "INSERT INTO completions (sequence, shop, data) VALUES ($1, $2, $3)",
-            sequence,
-            completion.shop,
-            completion.SerializeToString(),
-        )
+    for table, items in (("alerts", alerts), ("completions", completions)):
+        for item in items:
+            await conn.execute(
+                f"INSERT INTO {table} (sequence, shop, data) VALUES ($1, $2, $3)",
+                sequence,
+                item.shop,
+                item.SerializeToString(),
+            )
     return CommittedRecord(stored, tuple(alerts), tuple(completions))
 
 

@@ -47,6 +47,8 @@ CommitHook = Callable[[Sequence[CommittedRecord], Callable[[], None]], Awaitable
 
 @dataclass
 class _Job:
+    """One queued write, its outcome and the records it committed."""
+
     work: WriteWork
     future: asyncio.Future[Any]
     result: Any = None
