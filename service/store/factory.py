@@ -23,11 +23,11 @@ def create_store(settings: CoreSettings) -> EventStore:
 
         return SqliteEventStore(Path(url.removeprefix("sqlite:///")), rules)
     if url.startswith(("postgres://", "postgresql://")):
-        try:
+        try:  # imported here so that SQLite users never load asyncpg
             module = importlib.import_module("service.store.postgres")
         except ImportError:
             raise SettingsError(
-                "COMMERCE_GATEWAY_STORE: the PostgreSQL engine is not available yet"
+                "COMMERCE_GATEWAY_STORE: the PostgreSQL engine needs asyncpg installed"
             ) from None
         store: EventStore = module.PostgresEventStore(url, rules)
         return store
