@@ -53,6 +53,14 @@ class ShuttingDownError(CoreError):
         super().__init__("core is shutting down; resume from the last received sequence")
 
 
+class StoreUnavailableError(CoreError):
+    """The event store cannot be reached right now (e.g. the database connection is lost)."""
+
+    def __init__(self) -> None:
+        """A fixed message: no address, credentials or driver details reach the caller."""
+        super().__init__("the event store is unavailable; retry later")
+
+
 STATUS_BY_ERROR: dict[type[CoreError], grpc.StatusCode] = {
     InvalidArgumentError: grpc.StatusCode.INVALID_ARGUMENT,
     NotFoundError: grpc.StatusCode.NOT_FOUND,
@@ -61,6 +69,7 @@ STATUS_BY_ERROR: dict[type[CoreError], grpc.StatusCode] = {
     CursorOutOfRangeError: grpc.StatusCode.OUT_OF_RANGE,
     SubscriberTooSlowError: grpc.StatusCode.RESOURCE_EXHAUSTED,
     ShuttingDownError: grpc.StatusCode.UNAVAILABLE,
+    StoreUnavailableError: grpc.StatusCode.UNAVAILABLE,
 }
 
 

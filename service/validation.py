@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 
 from commercegateway.v1 import core_service_pb2 as api
@@ -44,6 +44,28 @@ def check_quantity(text: str, where: str) -> None:
         raise InvalidArgumentError(f"{where} is out of range")
 
 
+def _identifiers(event: ev.Event) -> Iterator[str]:
+    """The event's strings that stores keep as indexed text (ids, SKUs, tokens, attributes)."""
+    yield from (event.id, event.source_event_id, event.shop)
+    case = event.WhichOneof("payload")
+    if case == "inventory_updated":
+        level = event.inventory_updated
+        yield from (level.inventory_item_id, level.location_id, level.product_id)
+        yield from (level.variant_id, level.sku)
+    elif case == "order_created":
+        order = event.order_created
+        yield from (order.order_id, order.session_id, order.cart_token, order.checkout_id)
+        yield from order.attributes.values()
+    elif case == "product_updated":
+        yield event.product_updated.product_id
+        for variant in event.product_updated.variants:
+            yield from (variant.variant_id, variant.sku, variant.inventory_item_id)
+    elif case == "product_deleted":
+        yield event.product_deleted.product_id
+    elif case == "checkout_completed":
+        yield from (event.checkout_completed.session_id, event.checkout_completed.order_id)
+
+
 def _check_payload(event: ev.Event, where: str) -> None:
     case = event.WhichOneof("payload")
     if case is None:
@@ -76,6 +98,8 @@ def check_event(event: ev.Event, index: int) -> None:
     if not event.shop:
         raise InvalidArgumentError(f"{where}.shop is required")
     _check_payload(event, where)
+    if any("\x00" in text for text in _identifiers(event)):
+        raise InvalidArgumentError(f"{where} has a NUL character in an identifier")
     if not event.id:
         event.id = event_id_for(event.platform, event.source_event_id)
 

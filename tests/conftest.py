@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from service.server import RunningCore
-from tests.postgres.server import ForkSafePostgres
 from tests.support.core import CoreStub, core_stub, running_core
 from tests.support.postgres import ThrowawayPostgres
 
@@ -54,7 +53,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[ThrowawayPostgres]:
     """A PostgreSQL server started for the test session (on first use), removed at its end."""
-    server = ForkSafePostgres()
+    server = ThrowawayPostgres()
     server.start()
     try:
         yield server

@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import asyncpg
 
-from service.errors import CoreError, InvalidArgumentError, ShuttingDownError
+from service.errors import InvalidArgumentError, StoreUnavailableError
 
-
-class StoreUnavailableError(ShuttingDownError):
-    """The database cannot be reached right now; the caller should retry later.
-
-    It derives from ShuttingDownError only so that the core's error table maps it to
-    UNAVAILABLE; its message says what happened instead.
-    """
-
-    def __init__(self) -> None:
-        """A fixed message: no address, credentials or driver details reach the caller."""
-        CoreError.__init__(self, "the event store is unavailable; retry later")
+__all__ = ["StoreUnavailableError", "as_request_error", "is_connection_error"]
 
 
 # Lost sockets, refused connections, server shutting down or starting up, connect timeouts.

@@ -12,7 +12,6 @@ import grpc
 import pytest
 from commercegateway.v1 import core_service_pb2 as api
 
-from tests.postgres.server import ForkSafePostgres
 from tests.postgres.streams import batch, publish
 from tests.support.core import CoreStub, core_stub, running_core
 from tests.support.postgres import ThrowawayPostgres
@@ -24,7 +23,7 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def own_server() -> Iterator[ThrowawayPostgres]:
     """A PostgreSQL server of this test only, as the test stops and restarts it."""
-    server = ForkSafePostgres()
+    server = ThrowawayPostgres()
     server.start()
     try:
         yield server

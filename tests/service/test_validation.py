@@ -85,3 +85,17 @@ async def test_negative_page_size_is_rejected(stub: CoreStub) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as error:
         await stub.ListInventoryLevels(api.ListInventoryLevelsRequest(page_size=-5))
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        inventory("e", "item\x00", "1"),
+        order("e", "order-1", attributes={"gateway_session_id": "s\x00"}),
+    ],
+    ids=["item-id", "order-attribute"],
+)
+async def test_nul_in_an_identifier_is_rejected_by_every_engine(
+    stub: CoreStub, event: ev.Event
+) -> None:
+    assert "NUL character" in await publish_error(stub, [event])

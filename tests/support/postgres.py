@@ -57,22 +57,18 @@ class ThrowawayPostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def _run(self, *args: str) -> None:
-        user = _RUN_AS if os.geteuid() == 0 else None
-        if user is not None:
-            entry = pwd.getpwnam(user)
+        command = [str(self.bindir / args[0]), *args[1:]]
+        if os.geteuid() == 0:
+            # initdb and postgres refuse root. `runuser` switches user in the child: with
+            # subprocess's `user=`, Python fork()s, and in a process with gRPC threads the child
+            # can die in gRPC's fork handlers (seen as pg_ctl exiting with SIGSEGV).
+            entry = pwd.getpwnam(_RUN_AS)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
-        result = subprocess.run(
-            [str(self.bindir / args[0]), *args[1:]],
-            user=user,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
+            command = ["runuser", "-u", _RUN_AS, "--", *command]
+        result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
         if result.returncode != 0:
-            raise RuntimeError(
-                f"{args[0]} failed: {result.stderr.strip() or result.stdout.strip()}"
-            )
+            message = result.stderr.strip() or result.stdout.strip()
+            raise RuntimeError(f"{args[0]} failed ({result.returncode}): {message}")
 
     def start(self) -> None:
         """Creates the cluster on first use and starts the server; returns once it accepts."""
