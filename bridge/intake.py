@@ -15,6 +15,7 @@ from bridge.pipeline import (
     detect_platform,
     parse_delivery,
 )
+from bridge.platforms.common import normalize_headers
 from bridge.problems import ProblemError
 from bridge.verify import WebhookRejected
 
@@ -94,6 +95,7 @@ def verify_and_parse(
     now: datetime,
 ) -> ParsedDelivery:
     """Authenticates (403) then parses (400/422) a delivery whose body is within the limit."""
+    headers = normalize_headers(headers)  # once for both steps
     try:
         authenticate(platform, body, headers, config, now=now)
         return parse_delivery(platform, body, headers, config, received_at=now)

@@ -19,6 +19,7 @@ from bridge.platforms.common import (
     header,
     header_time,
     known_platform,
+    normalize_headers,
 )
 from bridge.platforms.delivery import Translation
 from bridge.verify import verify_webhook
@@ -193,6 +194,7 @@ def authenticate(
     """
     known = known_platform(platform)
     raw = check_input(body, headers)
+    headers = normalize_headers(headers)  # once for every check of this delivery
     moment = as_utc(now)
     if known == "shopify":
         shop = shopify.shop_of(headers) or ""
@@ -227,6 +229,7 @@ def parse_delivery(
     """
     known = known_platform(platform)
     raw = check_input(body, headers)
+    headers = normalize_headers(headers)  # once for every check of this delivery
     received = as_utc(received_at)
     translation = _PARSERS[known](raw, headers, received)
     names = _EVENT_TIME_HEADERS.get(known)

@@ -79,16 +79,31 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def header(headers: Mapping[Any, Any], *names: str) -> str | None:
-    """Returns the first non-empty value among `names`, matched case-insensitively, else None."""
-    found: dict[str, str] = {}
+class HeaderMap(dict[str, str]):
+    """Headers as `normalize_headers` makes them: lower-case names, stripped non-empty values."""
+
+
+def normalize_headers(headers: Mapping[Any, Any]) -> HeaderMap:
+    """Lower-case str names to stripped non-empty values (the first spelling wins); bytes are
+    latin-1 decoded, other types skipped. Already normalized headers are returned as they are,
+    so the checks of one delivery normalize once."""
+    if isinstance(headers, HeaderMap):
+        return headers
+    found = HeaderMap()
     for raw_key, raw_value in headers.items():
         key, value = _text(raw_key), _text(raw_value)
         if key is not None and value is not None and value.strip():
             found.setdefault(key.lower(), value.strip())
+    return found
+
+
+def header(headers: Mapping[Any, Any], *names: str) -> str | None:
+    """Returns the first non-empty value among `names`, matched case-insensitively, else None."""
+    found = normalize_headers(headers)
     for name in names:
-        if name.lower() in found:
-            return found[name.lower()]
+        value = found.get(name.lower())
+        if value is not None:
+            return value
     return None
 
 
