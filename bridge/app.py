@@ -9,6 +9,7 @@ from litestar import Litestar, Response, get
 from litestar.handlers import asgi
 from litestar.openapi import OpenAPIConfig
 
+from bridge.fastpath import ENDPOINT_STATE_KEY, FastPath, with_fast_path
 from bridge.forwarder import Forwarder
 from bridge.openapi_doc import document_webhooks
 from bridge.outbox import Outbox
@@ -94,7 +95,13 @@ def create_app(settings: BridgeSettings, forwarder: Forwarder) -> Litestar:
         logging_config=None,
     )
     document_webhooks(app)
+    app.state[ENDPOINT_STATE_KEY] = endpoint  # served ahead of Litestar; see bridge.fastpath
     return app
+
+
+def create_asgi_from_env() -> Litestar | FastPath:
+    """ASGI factory for uvicorn workers: the app from env behind the webhook fast path."""
+    return with_fast_path(create_app_from_env())
 
 
 def create_app_from_env() -> Litestar:

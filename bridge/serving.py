@@ -52,9 +52,13 @@ def write_ready_file(path: str | os.PathLike[str], content: dict[str, str]) -> N
 def uvicorn_config(
     app: Litestar | str, *, factory: bool = False, workers: int | None = None
 ) -> uvicorn.Config:
-    """uvicorn settings shared by every way of serving the bridge (logging is ours, JSON)."""
+    """uvicorn settings shared by every way of serving the bridge (logging is ours, JSON).
+
+    The bridge app is served behind its webhook fast path (see bridge.fastpath)."""
+    from bridge.fastpath import with_fast_path
+
     return uvicorn.Config(
-        app,
+        with_fast_path(app) if isinstance(app, Litestar) else app,
         log_config=None,
         access_log=False,
         lifespan="on",
