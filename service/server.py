@@ -8,7 +8,7 @@ import socket
 from dataclasses import dataclass, field
 
 import grpc
-from commercegateway.v1 import core_service_pb2, core_service_pb2_grpc
+from commercegateway.v1 import core_service_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
@@ -21,6 +21,7 @@ from service.settings import CoreSettings
 from service.store.base import EventStore
 from service.store.factory import create_store
 from service.subscriptions import SubscriptionService
+from service.wire import add_core_service
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ async def start_core(settings: CoreSettings) -> RunningCore:
         settings.subscriber_token.get_secret_value() if settings.subscriber_token else None,
     )
     servicer = CoreServicer(store, subscriptions, authorizer)
-    core_service_pb2_grpc.add_CoreServiceServicer_to_server(servicer, server)
+    add_core_service(servicer, server)
     health_servicer = await _add_health(server)
     reflection.enable_server_reflection(
         (

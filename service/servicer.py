@@ -16,6 +16,7 @@ from service.errors import CoreError, InvalidArgumentError, NotFoundError, statu
 from service.paging import decode_page_token, encode_page_token
 from service.store.base import EventStore
 from service.subscriptions import SubscriptionService
+from service.wire import EventFrames
 
 logger = logging.getLogger(__name__)
 Req = TypeVar("Req")
@@ -39,6 +40,7 @@ class CoreServicer(api_grpc.CoreServiceServicer):
         self.store = store
         self.subscriptions = subscriptions
         self.authorizer = authorizer
+        self.frames = EventFrames()  # SubscribeEvents responses, encoded once per event
 
     async def _unary(
         self,
@@ -99,7 +101,7 @@ class CoreServicer(api_grpc.CoreServiceServicer):
             self.authorizer.check_read(context.invocation_metadata())
             stream = self.subscriptions.events(after, request.shop, list(request.kinds), context)
             async for items, cursor in stream:
-                yield api.SubscribeEventsResponse(events=items, sequence=cursor)
+                yield self.frames.response(items, cursor)  # type: ignore[misc]
         except CoreError as error:
             await abort_with(context, error)
         except Exception:
