@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import signal
@@ -54,8 +55,14 @@ class ServerProcess:
         self.ready_file.unlink(missing_ok=True)
         env = {**os.environ, **(self.env or {})}
         self._stderr = self.stderr_path.open("ab")
+        # A session of its own, so kill() reaches worker processes too (uvicorn --workers).
         self.process = subprocess.Popen(
-            self.argv, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self._stderr
+            self.argv,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+            start_new_session=True,
         )
         process = self.process
         _LIVE.add(self)
@@ -82,9 +89,10 @@ class ServerProcess:
         return self.process.pid
 
     def kill(self) -> None:
-        """SIGKILL: the process dies at once, as in a crash."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+        """SIGKILL to the process and its workers: they die at once, as in a crash."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         self._close_stderr()
 
