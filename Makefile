@@ -72,7 +72,7 @@ test-ts: install ## The TypeScript client's tests against a real core.
 
 test: install lint typecheck proto-lint proto-breaking proto-check pytest test-ts ## Everything CI runs.
 
-bench: install ## Benchmarks: prints a table and writes bench-results.json.
+bench: $(STAMP) ## Benchmarks: prints a table and writes bench-results.json.
 	$(BIN)/python -m tests.bench
 
 clean: ## Remove the virtualenv, caches and local data.
