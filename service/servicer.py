@@ -21,6 +21,7 @@ from service.wire import EventFrames
 logger = logging.getLogger(__name__)
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
+Item = TypeVar("Item")
 Unary = grpc.aio.ServicerContext[Req, Awaitable[Resp]]
 Stream = grpc.aio.ServicerContext[Req, AsyncIterator[Resp]]
 
@@ -90,6 +91,24 @@ class CoreServicer(api_grpc.CoreServiceServicer):
 
         return await self._unary(context, work, publish=True)
 
+    async def _stream(
+        self,
+        context: grpc.aio.ServicerContext[Any, Any],
+        batches: Callable[[], AsyncIterator[tuple[list[Item], int]]],
+        respond: Callable[[list[Item], int], Resp],
+    ) -> AsyncIterator[Resp]:
+        """Checks the read token, then answers each (items, cursor) batch; a domain error
+        ends the call with the status the error table gives."""
+        try:
+            self.authorizer.check_read(context.invocation_metadata())
+            async for items, cursor in batches():
+                yield respond(items, cursor)
+        except CoreError as error:
+            await abort_with(context, error)
+        except Exception:
+            logger.exception("stream failed")
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
     async def SubscribeEvents(
         self,
         request: api.SubscribeEventsRequest,
@@ -97,16 +116,14 @@ class CoreServicer(api_grpc.CoreServiceServicer):
     ) -> AsyncIterator[api.SubscribeEventsResponse]:
         """Streams events after the cursor, then live; see the proto."""
         after = request.after_sequence if request.HasField("after_sequence") else None
-        try:
-            self.authorizer.check_read(context.invocation_metadata())
-            stream = self.subscriptions.events(after, request.shop, list(request.kinds), context)
-            async for items, cursor in stream:
-                yield self.frames.response(items, cursor)  # type: ignore[misc]
-        except CoreError as error:
-            await abort_with(context, error)
-        except Exception:
-            logger.exception("stream failed")
-            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+        kinds = list(request.kinds)
+        responses = self._stream(
+            context,
+            lambda: self.subscriptions.events(after, request.shop, kinds, context),
+            self.frames.response,  # pre-encoded bytes, sent through a pass-through serializer
+        )
+        async for response in responses:
+            yield response  # type: ignore[misc]
 
     async def SubscribeInventoryAlerts(
         self,
@@ -115,16 +132,14 @@ class CoreServicer(api_grpc.CoreServiceServicer):
     ) -> AsyncIterator[api.SubscribeInventoryAlertsResponse]:
         """Streams inventory alerts after the cursor, then live; see the proto."""
         after = request.after_sequence if request.HasField("after_sequence") else None
-        try:
-            self.authorizer.check_read(context.invocation_metadata())
-            stream = self.subscriptions.alerts(after, request.shop, context)
-            async for items, cursor in stream:
-                yield api.SubscribeInventoryAlertsResponse(alerts=items, sequence=cursor)
-        except CoreError as error:
-            await abort_with(context, error)
-        except Exception:
-            logger.exception("stream failed")
-            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+        async for response in self._stream(
+            context,
+            lambda: self.subscriptions.alerts(after, request.shop, context),
+            lambda items, cursor: api.SubscribeInventoryAlertsResponse(
+                alerts=items, sequence=cursor
+            ),
+        ):
+            yield response
 
     async def SubscribeOrderCompletions(
         self,
@@ -135,16 +150,14 @@ class CoreServicer(api_grpc.CoreServiceServicer):
     ) -> AsyncIterator[api.SubscribeOrderCompletionsResponse]:
         """Streams order completions after the cursor, then live; see the proto."""
         after = request.after_sequence if request.HasField("after_sequence") else None
-        try:
-            self.authorizer.check_read(context.invocation_metadata())
-            stream = self.subscriptions.completions(after, request.shop, context)
-            async for items, cursor in stream:
-                yield api.SubscribeOrderCompletionsResponse(completions=items, sequence=cursor)
-        except CoreError as error:
-            await abort_with(context, error)
-        except Exception:
-            logger.exception("stream failed")
-            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+        async for response in self._stream(
+            context,
+            lambda: self.subscriptions.completions(after, request.shop, context),
+            lambda items, cursor: api.SubscribeOrderCompletionsResponse(
+                completions=items, sequence=cursor
+            ),
+        ):
+            yield response
 
     async def GetInventoryLevel(
         self,
