@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -14,7 +12,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from tests.bench.payloads import SECRET, SQUARE_URL
-from tests.bench.procstat import tree
 from tests.support.processes import (
     REPO_ROOT,
     ServerProcess,
@@ -64,14 +61,10 @@ def start_raw_app(data_dir: Path) -> ServerProcess:
 
 
 def stop(server: ServerProcess) -> None:
-    """Stops a server and every process it started (uvicorn workers outlive a SIGKILLed
-    supervisor): SIGTERM first, then SIGKILL to whatever is left of the tree."""
-    members = tree(server.pid) if server.process and server.process.poll() is None else []
+    """Stops a server gracefully (SIGTERM), then closes it, which kills whatever is left of
+    its process group (uvicorn workers included)."""
     with contextlib.suppress(subprocess.TimeoutExpired, AssertionError):
         server.terminate(timeout=10)
-    for pid in members:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
     server.close()
 
 
