@@ -80,6 +80,13 @@ MIGRATIONS: list[list[str]] = [
         "CREATE TABLE log_meta (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
         "INSERT INTO log_meta (name, value) VALUES ('compacted_through', 0)",
     ],
+    [
+        # The second dedup key: the signed content of a body-only-signed delivery (NULL when
+        # the event has none), unique per platform for as long as the event is retained.
+        "ALTER TABLE events ADD COLUMN content_key TEXT",
+        "CREATE UNIQUE INDEX events_content_key ON events (platform, content_key)"
+        " WHERE content_key IS NOT NULL",
+    ],
 ]
 
 
