@@ -181,7 +181,7 @@ async def test_shop_header_rewrite_is_403_with_per_shop_secrets(
 
 async def _level_and_alert(
     address: str, item: str, location: str
-) -> tuple[events_pb2.InventoryLevel, events_pb2.InventoryAlert]:
+) -> tuple[core_service_pb2.InventoryLevel, events_pb2.InventoryAlert]:
     async with grpc.aio.insecure_channel(address) as channel:
         stub = core_service_pb2_grpc.CoreServiceStub(channel)
         level = await stub.GetInventoryLevel(
