@@ -77,6 +77,11 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE events ADD COLUMN content_key TEXT",
         "CREATE UNIQUE INDEX events_content_key ON events (platform, content_key)"
         " WHERE content_key IS NOT NULL",
+        # Thaws levels frozen by a future-dated update stored before future_dated existed:
+        # an update time beyond now + 5 min becomes unknown, so the next update wins.
+        "UPDATE inventory_levels SET update_time_us = NULL"
+        " WHERE update_time_us >"
+        " CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER) + 300000000",
     ],
 ]
 

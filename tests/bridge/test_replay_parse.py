@@ -139,3 +139,12 @@ def test_future_update_time_alone_is_flagged() -> None:
     event.inventory_updated.update_time.FromDatetime(NOW + timedelta(minutes=6))
     mark_future_dated([event], NOW, timedelta(minutes=5))
     assert event.future_dated
+
+
+def test_square_count_calculated_an_hour_ahead_is_flagged_future_dated() -> None:
+    document = json.loads(sample_body("square", "inventory.count.updated", now=NOW))
+    count = document["data"]["object"]["inventory_counts"][0]
+    count["calculated_at"] = rfc3339(NOW + timedelta(hours=1))
+    body = json.dumps(document).encode()
+    (event,) = parse_delivery("square", body, {}, CONFIG, received_at=NOW).events
+    assert event.future_dated
