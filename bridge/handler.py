@@ -39,7 +39,7 @@ class WebhookHandler:
 
     A delivery is answered 200 only after every callback returned; a callback that raises
     makes the answer 500 so that the platform retries. Events already handled recently (same
-    id) are answered "duplicate" without calling the callbacks again.
+    id, or same signed content) are answered "duplicate" without calling the callbacks again.
     """
 
     def __init__(
@@ -106,7 +106,11 @@ class WebhookHandler:
         return 200, orjson.dumps(document), "application/json"
 
     async def _dispatch(self, events: Sequence[events_pb2.Event]) -> dict[str, Any]:
-        fresh = [event for event in events if event.id not in self._seen]
+        fresh = [
+            event
+            for event in events
+            if event.id not in self._seen and (event.content_key or event.id) not in self._seen
+        ]
         for event in fresh:
             for callback in self._callbacks_for(event):
                 try:
@@ -119,6 +123,8 @@ class WebhookHandler:
                         "internal", "callback_failed", f"A callback raised {type(error).__name__}."
                     ) from error
             self._remember(event.id)
+            if event.content_key:
+                self._remember(event.content_key)
         document: dict[str, Any] = {
             "status": "accepted" if fresh else "duplicate",
             "event_id": events[0].id,

@@ -21,7 +21,7 @@ from bridge.platforms.common import (
     known_platform,
     normalize_headers,
 )
-from bridge.platforms.delivery import Translation
+from bridge.platforms.delivery import Translation, mark_future_dated
 from bridge.verify import verify_webhook
 
 __all__ = [
@@ -219,7 +219,9 @@ def parse_delivery(
     """Reads an authenticated delivery into canonical events.
 
     When no header carried the event time, the payload's own time must be within the replay
-    window.
+    window; a body time that is the event's own time (Translation.body_time) always must be.
+    Events with a platform time beyond the receive time plus the tolerance are flagged
+    `future_dated`.
 
     Raises:
         PayloadRejected: 400 for malformed JSON, 422 for a payload not matching its topic.
@@ -237,6 +239,10 @@ def parse_delivery(
     stamp = translation.payload_time
     if not dated_by_header and stamp is not None and received - stamp > config.replay_window:
         raise WebhookRejected("stale_event", "the event is older than the replay window")
+    body_time = translation.body_time  # signed, unlike the headers: checked whatever they say
+    if body_time is not None and received - body_time > config.replay_window:
+        raise WebhookRejected("stale_event", "the body's own time is older than the replay window")
+    mark_future_dated(translation.events, received, config.timestamp_tolerance)
     envelope = translation.envelope
     return ParsedDelivery(
         platform=known,

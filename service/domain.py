@@ -35,6 +35,8 @@ class InventoryUpdate:
     product_id: str = ""
     variant_id: str = ""
     sku: str = ""
+    receive_time: datetime | None = None
+    future_dated: bool = False
 
 
 @dataclass(frozen=True, slots=True)

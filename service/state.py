@@ -34,11 +34,21 @@ def alert_for(previous: Decimal | None, new: Decimal, threshold: Decimal) -> Ale
     return None
 
 
+def ordering_time(update: InventoryUpdate) -> datetime | None:
+    """The time an update is ordered by: its platform time, except for a future-dated event
+    (platform time beyond receive time plus the bridge's tolerance), which is ordered by its
+    receive time so that a clock running ahead never wins over later correct updates."""
+    if update.future_dated:
+        return update.receive_time
+    return update.update_time
+
+
 def is_stale(previous: InventoryLevel | None, update: InventoryUpdate) -> bool:
-    """True when the update's platform time is older than the stored level's."""
-    if previous is None or previous.update_time is None or update.update_time is None:
+    """True when the update's ordering time is older than the stored level's."""
+    moment = ordering_time(update)
+    if previous is None or previous.update_time is None or moment is None:
         return False
-    return update.update_time < previous.update_time
+    return moment < previous.update_time
 
 
 def apply_inventory(
@@ -48,7 +58,8 @@ def apply_inventory(
     threshold: Decimal,
     sequence: int,
 ) -> InventoryChange | None:
-    """The new level and alert of an inventory update; None when the update is stale."""
+    """The new level and alert of an inventory update; None when the update is stale. The
+    stored level keeps the update's ordering time (see `ordering_time`)."""
     if is_stale(previous, update):
         return None
     known = catalog or previous
@@ -57,7 +68,7 @@ def apply_inventory(
         inventory_item_id=update.inventory_item_id,
         location_id=update.location_id,
         available=update.available,
-        update_time=update.update_time,
+        update_time=ordering_time(update),
         product_id=update.product_id or (known.product_id if known else ""),
         variant_id=update.variant_id or (known.variant_id if known else ""),
         sku=update.sku or (known.sku if known else ""),

@@ -17,6 +17,7 @@ MAX_BATCH = 1000
 MAX_PAGE = 1000
 MAX_QUANTITY_CHARS = 64
 MAX_QUANTITY_DIGITS = 40
+MAX_CONTENT_KEY_CHARS = 128  # a hex SHA-256 (64) plus ":" and an index, with room to spare
 PLATFORM_NAMES: dict[ev.Platform.ValueType, str] = {
     ev.PLATFORM_SHOPIFY: "shopify",
     ev.PLATFORM_SQUARE: "square",
@@ -97,6 +98,10 @@ def check_event(event: ev.Event, index: int) -> None:
         raise InvalidArgumentError(f"{where}.source_event_id is required")
     if not event.shop:
         raise InvalidArgumentError(f"{where}.shop is required")
+    if len(event.content_key) > MAX_CONTENT_KEY_CHARS or "\x00" in event.content_key:
+        raise InvalidArgumentError(
+            f"{where}.content_key must be at most {MAX_CONTENT_KEY_CHARS} characters, no NUL"
+        )
     _check_payload(event, where)
     if any("\x00" in text for text in _identifiers(event)):
         raise InvalidArgumentError(f"{where} has a NUL character in an identifier")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from commercegateway.v1 import events_pb2
@@ -41,13 +42,17 @@ class Translation:
     """A platform module's reading of one delivery.
 
     `payload_time` is the platform's own time of the payload, used for the replay window when
-    no header carried the time; None when the payload has none.
+    no header carried the time; None when the payload has none. `body_time` is a time inside
+    the signed body that is the event's own time (never a resource time that may be
+    legitimately old), held to the replay window whatever the headers say; None when the body
+    carries no such time.
     """
 
     envelope: Envelope
     events: tuple[events_pb2.Event, ...]
     handled: bool
     payload_time: datetime | None
+    body_time: datetime | None = None
 
 
 def event_id(platform: PlatformName, source_event_id: str) -> str:
@@ -116,3 +121,41 @@ def translating(path: str, build: Callable[..., ResultT], *args: Any) -> ResultT
         raise PayloadRejected(422, "schema_mismatch", [f"{path}: {error}"]) from None
     except (ValueError, OverflowError):
         raise PayloadRejected(422, "schema_mismatch", [f"{path}: value out of range"]) from None
+
+
+def content_key(platform: PlatformName, body: bytes, index: int) -> str:
+    """The content dedup key of the `index`-th event of a delivery: hex SHA-256 of the platform
+    name, a newline and the raw body, then ":" and the index."""
+    digest = hashlib.sha256(platform.encode("ascii") + b"\n" + body).hexdigest()
+    return f"{digest}:{index}"
+
+
+def with_content_keys(
+    platform: PlatformName, body: bytes, events: Iterable[events_pb2.Event]
+) -> tuple[events_pb2.Event, ...]:
+    """The events with their content keys set (for platforms that sign the body only)."""
+    keyed = tuple(events)
+    for index, event in enumerate(keyed):
+        event.content_key = content_key(platform, body, index)
+    return keyed
+
+
+def _platform_times(event: events_pb2.Event) -> list[datetime]:
+    times = [event.occur_time.ToDatetime(tzinfo=UTC)] if event.HasField("occur_time") else []
+    case = event.WhichOneof("payload")
+    payload = getattr(event, case) if case else None
+    fields = payload.DESCRIPTOR.fields_by_name if payload is not None else {}
+    if payload is not None and "update_time" in fields and payload.HasField("update_time"):
+        times.append(payload.update_time.ToDatetime(tzinfo=UTC))
+    return times
+
+
+def mark_future_dated(
+    events: Iterable[events_pb2.Event], received_at: datetime, tolerance: timedelta
+) -> None:
+    """Sets `future_dated` on every event with a platform time (occur or update time) later
+    than `received_at` plus `tolerance`; the core then orders it by its receive time."""
+    limit = as_utc(received_at) + tolerance
+    for event in events:
+        if any(moment > limit for moment in _platform_times(event)):
+            event.future_dated = True

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import pydantic_core
 from commercegateway.v1 import events_pb2
 
 from bridge.platforms.common import (
+    PayloadRejected,
     WebhookRejected,
     any_digest_matches,
     decode_base64,
@@ -24,6 +27,7 @@ from bridge.platforms.delivery import (
     timestamp,
     translating,
     validate_json,
+    with_content_keys,
 )
 from bridge.platforms.fields import Dated
 from bridge.platforms.money import money_from_decimal, price_without_currency
@@ -156,6 +160,62 @@ HANDLERS: dict[str, _Handler] = {
 HANDLED_TOPICS: tuple[str, ...] = tuple(HANDLERS)
 
 
+@dataclass(frozen=True)
+class Shape:
+    """The top-level keys that tell one topic's body from another's (the topic header is not
+    signed): `required` must all be present; `forbidden` must be absent; `only`, when set, lists
+    every key allowed."""
+
+    required: frozenset[str] = frozenset()
+    forbidden: frozenset[str] = frozenset()
+    only: frozenset[str] | None = None
+
+
+_PRODUCT = Shape(frozenset({"id", "title", "variants"}), frozenset({"line_items"}))
+SHAPES: dict[str, Shape] = {
+    "inventory_levels/update": Shape(
+        frozenset({"inventory_item_id", "location_id", "available"}),
+        frozenset({"id", "variants", "line_items"}),
+    ),
+    "orders/create": Shape(
+        frozenset({"id", "line_items"}),
+        frozenset({"variants", "inventory_item_id"}),
+    ),
+    "products/create": _PRODUCT,
+    "products/update": _PRODUCT,
+    "products/delete": Shape(frozenset({"id"}), only=frozenset({"id"})),
+}
+"""Per-topic shape discriminators. products/create and products/update share a shape (and an
+effect): a rewrite between those two changes nothing."""
+
+# The body time that is the event's own time, per topic, held to the replay window. Product
+# updates have none: products/update fires for changes that leave the product's updated_at old
+# (inventory, publications, metafields), and products/delete bodies carry only the id.
+_BODY_TIME: dict[str, str] = {
+    "inventory_levels/update": "updated_at",
+    "orders/create": "created_at",
+    "products/create": "created_at",
+}
+
+
+def check_shape(topic: str, body: bytes) -> None:
+    """PayloadRejected 422 (schema_mismatch) unless the JSON object `body` has the shape of
+    `topic`, so that a rewritten X-Shopify-Topic cannot give a signed body another meaning."""
+    shape = SHAPES.get(topic)
+    if shape is None:
+        return
+    try:
+        document = pydantic_core.from_json(body)
+    except ValueError:
+        raise PayloadRejected(400, "malformed_json", ["body: not valid JSON"]) from None
+    keys = set(document) if isinstance(document, dict) else set()
+    errors = [f"{key}: required in a {topic} body" for key in sorted(shape.required - keys)]
+    unexpected = keys & shape.forbidden if shape.only is None else keys - shape.only
+    errors += [f"{key}: not part of a {topic} body" for key in sorted(unexpected)]
+    if errors:
+        raise PayloadRejected(422, "schema_mismatch", errors)
+
+
 def normalize_topic(topic: str) -> str:
     """The REST spelling of a topic: `INVENTORY_LEVELS_UPDATE` -> `inventory_levels/update`."""
     if "/" in topic or not topic.isupper():
@@ -182,8 +242,13 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
     stamps = validate_json(Dated, body)
     payload_time = stamps.updated_at or stamps.created_at
     occur = payload_time or header_time(headers, *TRIGGERED_AT_HEADER)
-    events = translating("body", handler, envelope, body, occur)
-    return Translation(envelope, tuple(events), handled=True, payload_time=payload_time)
+    events = with_content_keys("shopify", body, translating("body", handler, envelope, body, occur))
+    check_shape(topic, body)  # after the topic's model named its own errors, if any
+    body_field = _BODY_TIME.get(topic)
+    body_time = getattr(stamps, body_field) if body_field else None
+    return Translation(
+        envelope, events, handled=True, payload_time=payload_time, body_time=body_time
+    )
 
 
 def shop_of(headers: Mapping[Any, Any]) -> str | None:

@@ -23,6 +23,7 @@ from bridge.platforms.delivery import (
     timestamp,
     translating,
     validate_json,
+    with_content_keys,
 )
 from bridge.platforms.square_schema import (
     CatalogVersionUpdated,
@@ -161,7 +162,15 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
     if handler is None:
         return Translation(envelope, (), handled=False, payload_time=None)
     events = translating("body", handler, envelope, body, notification.created_at)
-    return Translation(envelope, tuple(events), handled=True, payload_time=notification.created_at)
+    # The envelope's created_at is when Square created the event; retries keep it, so it is
+    # held to the replay window whatever square-initial-delivery-timestamp says.
+    return Translation(
+        envelope,
+        with_content_keys("square", body, events),
+        handled=True,
+        payload_time=notification.created_at,
+        body_time=notification.created_at,
+    )
 
 
 def shop_of(body: bytes) -> str | None:

@@ -33,14 +33,23 @@ async def store_event(
     stored_at_us: int,
 ) -> PublishOutcome | CommittedRecord:
     """Stores a new event at `sequence` with its state changes and derived items, or returns
-    the first copy's outcome when the dedup key (platform, source_event_id) is taken;
+    the first copy's outcome when a dedup key ((platform, source_event_id) or (platform,
+    content_key)) is taken;
     `stored_at_us` (the request's time) is what retention compares against."""
     stored = ev.Event()
     stored.CopyFrom(event)
     stored.sequence = sequence
+    if event.content_key:  # writes hold LOG_LOCK, so nothing can insert the key meanwhile
+        same_content = await conn.fetchrow(
+            "SELECT sequence, event_id FROM events WHERE platform = $1 AND content_key = $2",
+            event.platform,
+            event.content_key,
+        )
+        if same_content is not None:
+            return PublishOutcome(False, int(same_content[0]), str(same_content[1]))
     inserted = await conn.fetchval(
         "INSERT INTO events (sequence, platform, source_event_id, event_id, shop, kind,"
-        " stored_at_us, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        " stored_at_us, data, content_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         " ON CONFLICT (platform, source_event_id) DO NOTHING RETURNING sequence",
         sequence,
         stored.platform,
@@ -50,6 +59,7 @@ async def store_event(
         event_kind(stored),
         stored_at_us,
         stored.SerializeToString(),
+        stored.content_key or None,
     )
     if inserted is None:
         first = await conn.fetchrow(
@@ -103,6 +113,8 @@ def inventory_update(event: ev.Event) -> InventoryUpdate:
         product_id=payload.product_id,
         variant_id=payload.variant_id,
         sku=payload.sku,
+        receive_time=to_datetime(event.receive_time, event.HasField("receive_time")),
+        future_dated=event.future_dated,
     )
 
 

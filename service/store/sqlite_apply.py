@@ -22,11 +22,17 @@ from service.store.base import CommittedRecord, PublishOutcome, StoreRules
 
 
 def find_duplicate(conn: sqlite3.Connection, event: ev.Event) -> PublishOutcome | None:
-    """The first copy of an event with the same dedup key, or None."""
+    """The first copy of an event with the same dedup key (platform and source event id, or
+    platform and content key when the event has one), or None."""
     row = conn.execute(
         "SELECT sequence, event_id FROM events WHERE platform = ? AND source_event_id = ?",
         (event.platform, event.source_event_id),
     ).fetchone()
+    if row is None and event.content_key:
+        row = conn.execute(
+            "SELECT sequence, event_id FROM events WHERE platform = ? AND content_key = ?",
+            (event.platform, event.content_key),
+        ).fetchone()
     return PublishOutcome(False, row[0], row[1]) if row else None
 
 
@@ -45,7 +51,7 @@ def insert_event(
     alerts, completions = apply_rules(conn, stored, rules)
     conn.execute(
         "INSERT INTO events (sequence, platform, source_event_id, event_id, shop, kind,"
-        " stored_at_us, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " stored_at_us, data, content_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             sequence,
             stored.platform,
@@ -55,6 +61,7 @@ def insert_event(
             event_kind(stored),
             stored_at_us,
             stored.SerializeToString(),
+            stored.content_key or None,
         ),
     )
     for alert in alerts:
@@ -105,6 +112,8 @@ def apply_inventory(
         product_id=payload.product_id,
         variant_id=payload.variant_id,
         sku=payload.sku,
+        receive_time=to_datetime(event.receive_time, event.HasField("receive_time")),
+        future_dated=event.future_dated,
     )
     previous = rows.load_level(conn, event.shop, update.inventory_item_id, update.location_id)
     catalog = rows.load_catalog(conn, event.shop, update.inventory_item_id)

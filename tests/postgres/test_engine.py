@@ -147,3 +147,33 @@ async def test_missing_database_fails_to_open_with_the_servers_reason(
     with pytest.raises(StoreError, match='database "no_such_database" does not exist') as raised:
         await PostgresEventStore(url, StoreRules()).open(ignore)
     assert "sekrit" not in str(raised.value)
+
+
+async def test_migration_two_thaws_levels_dated_in_the_future(postgres_url: str) -> None:
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        await conn.execute(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY,"
+            " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        for statement in MIGRATIONS[0]:
+            await conn.execute(statement)
+        await conn.execute("INSERT INTO schema_version (version) VALUES (1)")
+        now_us = int(await conn.fetchval("SELECT EXTRACT(EPOCH FROM now()) * 1000000"))
+        for item, update_us in (("ahead", now_us + 3_600_000_000), ("past", now_us - 1)):
+            await conn.execute(
+                "INSERT INTO inventory_levels VALUES ('s', $1, 'l', '0', $2, '', '', '', 1)",
+                item,
+                update_us,
+            )
+    finally:
+        await conn.close()
+    store = PostgresEventStore(postgres_url, StoreRules())
+    await store.open(ignore)
+    await store.close()
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        rows = await conn.fetch("SELECT inventory_item_id, update_time_us FROM inventory_levels")
+    finally:
+        await conn.close()
+    assert {row[0]: row[1] for row in rows} == {"ahead": None, "past": now_us - 1}

@@ -201,6 +201,8 @@ class Event(_message.Message):
     PRODUCT_DELETED_FIELD_NUMBER: _builtins.int
     CATALOG_REFRESH_FIELD_NUMBER: _builtins.int
     CHECKOUT_COMPLETED_FIELD_NUMBER: _builtins.int
+    CONTENT_KEY_FIELD_NUMBER: _builtins.int
+    FUTURE_DATED_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Unique id of the event, assigned by the bridge (a UUID)."""
     platform: Global___Platform.ValueType
@@ -217,6 +219,17 @@ class Event(_message.Message):
     """The platform's topic or event type as delivered, for example "inventory_levels/update"."""
     delivery_id: _builtins.str
     """The platform's delivery id (Shopify webhook id, Square event id, Standard Webhooks id)."""
+    content_key: _builtins.str
+    """A key of the signed content, for platforms that sign the body only (Shopify, Square): the
+    hex SHA-256 of the platform name and the raw body, then ":" and the event's index in the
+    delivery. With platform it is a second dedup key: an event with a content key already stored
+    is a duplicate whatever its delivery id says. Empty when the publisher sets none.
+    """
+    future_dated: _builtins.bool
+    """True when a platform time of the event (its update or occurrence time) was later than the
+    receive time plus the bridge's timestamp tolerance; the core then orders the event by its
+    receive time, so a clock running ahead never makes later correct updates look stale.
+    """
     @_builtins.property
     def occur_time(self) -> _timestamp_pb2.Timestamp:
         """When the change happened on the platform."""
@@ -267,10 +280,12 @@ class Event(_message.Message):
         product_deleted: Global___ProductDeleted | None = ...,
         catalog_refresh: Global___CatalogRefresh | None = ...,
         checkout_completed: Global___CheckoutCompleted | None = ...,
+        content_key: _builtins.str = ...,
+        future_dated: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["catalog_refresh", b"catalog_refresh", "checkout_completed", b"checkout_completed", "inventory_updated", b"inventory_updated", "occur_time", b"occur_time", "order_created", b"order_created", "payload", b"payload", "product_deleted", b"product_deleted", "product_updated", b"product_updated", "receive_time", b"receive_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["catalog_refresh", b"catalog_refresh", "checkout_completed", b"checkout_completed", "delivery_id", b"delivery_id", "id", b"id", "inventory_updated", b"inventory_updated", "occur_time", b"occur_time", "order_created", b"order_created", "payload", b"payload", "platform", b"platform", "product_deleted", b"product_deleted", "product_updated", b"product_updated", "receive_time", b"receive_time", "sequence", b"sequence", "shop", b"shop", "source_event_id", b"source_event_id", "topic", b"topic"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["catalog_refresh", b"catalog_refresh", "checkout_completed", b"checkout_completed", "content_key", b"content_key", "delivery_id", b"delivery_id", "future_dated", b"future_dated", "id", b"id", "inventory_updated", b"inventory_updated", "occur_time", b"occur_time", "order_created", b"order_created", "payload", b"payload", "platform", b"platform", "product_deleted", b"product_deleted", "product_updated", b"product_updated", "receive_time", b"receive_time", "sequence", b"sequence", "shop", b"shop", "source_event_id", b"source_event_id", "topic", b"topic"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["inventory_updated", "order_created", "product_updated", "product_deleted", "catalog_refresh", "checkout_completed"]  # noqa: Y015
     _WhichOneofArgType_payload: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015
