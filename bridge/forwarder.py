@@ -22,6 +22,8 @@ from bridge.outbox import Outbox
 logger = logging.getLogger("bridge.forwarder")
 
 _UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+_CORE_SERVICE = core_service_pb2.DESCRIPTOR.services_by_name["CoreService"].full_name
+CoreHealth = Literal["reachable", "not_serving", "unreachable"]
 
 
 @dataclass(frozen=True)
@@ -172,16 +174,24 @@ class Forwarder:
                 item.future.set_result(answer)
 
     async def core_reachable(self, timeout: float = 0.5) -> bool:
-        """Whether the core answers its health check now."""
+        """Whether the core answers its health check now and can store events."""
+        return await self.core_health(timeout) == "reachable"
+
+    async def core_health(self, timeout: float = 0.5) -> CoreHealth:
+        """The core's health now: "reachable" (it can store events), "not_serving" (it
+        answers but reports NOT_SERVING: its store cannot commit) or "unreachable"."""
         if self._channel is None:
-            return False
+            return "unreachable"
         stub = health_pb2_grpc.HealthStub(self._channel)
+        request = health_pb2.HealthCheckRequest(service=_CORE_SERVICE)
         try:
-            await stub.Check(health_pb2.HealthCheckRequest(), timeout=timeout)
+            answer = await stub.Check(request, timeout=timeout)
         except grpc.aio.AioRpcError as error:
             # Any answer but "no answer" means a core is there (it may not serve health).
-            return error.code() not in _UNREACHABLE
-        return True
+            return "unreachable" if error.code() in _UNREACHABLE else "reachable"
+        if answer.status == health_pb2.HealthCheckResponse.SERVING:
+            return "reachable"
+        return "not_serving"
 
 
 def _result(answer: core_service_pb2.PublishResult) -> ForwardResult:
