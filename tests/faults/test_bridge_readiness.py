@@ -98,7 +98,8 @@ async def test_readyz_ready_through_the_outbox_while_the_core_cannot_commit(
                 disk.fill()
 
                 async def core_not_serving() -> bool:
-                    return (await client.get(readyz)).json()["core"] == "not_serving"
+                    answer: dict[str, str] = (await client.get(readyz)).json()
+                    return answer["core"] == "not_serving"
 
                 await wait_for(core_not_serving, timeout=10, message="core not_serving")
                 ready = await client.get(readyz)
