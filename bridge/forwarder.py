@@ -18,6 +18,7 @@ from bridge.core_channel import bearer_metadata, open_core_channel
 from bridge.drain import OutboxDrain, core_stub, publish_batch
 from bridge.metrics import BridgeMetrics
 from bridge.outbox import Outbox
+from service.repeat_log import RepeatedFailureLog
 
 logger = logging.getLogger("bridge.forwarder")
 
@@ -76,6 +77,7 @@ class Forwarder:
         self._queue: asyncio.Queue[_Pending] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._drain: OutboxDrain | None = None
+        self._outbox_failures = RepeatedFailureLog(logger, "outbox write failed")
 
     async def start(self) -> None:
         """Opens the channel and starts the sender and outbox drain tasks."""
@@ -138,11 +140,12 @@ class Forwarder:
     async def _to_outbox(self, events: Sequence[events_pb2.Event]) -> list[ForwardResult]:
         try:
             fresh = await self.outbox.add(events)
-        except Exception as error:
-            logger.error("outbox write failed", extra={"error": type(error).__name__})
+        except Exception as error:  # a full disk: one line per run of failures, with counts
+            self._outbox_failures.failed(error)
             raise ForwardUnavailableError(
                 "neither the core nor the outbox could store it"
             ) from error
+        self._outbox_failures.succeeded()
         assert self._drain is not None
         self._drain.wake()
         return [

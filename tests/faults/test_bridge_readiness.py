@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bridge.samples import sample_body
 from tests.support.bridge import bridge_settings, post_signed, running_bridge
@@ -23,7 +25,10 @@ async def _deliver(client: httpx.AsyncClient, url: str) -> httpx.Response:
     )
 
 
-async def test_readyz_503_while_the_outbox_disk_is_full_and_the_core_down(tmp_path: Path) -> None:
+async def test_readyz_503_while_the_outbox_disk_is_full_and_the_core_down(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "bridge.forwarder")
     with small_disk(tmp_path / "disk") as disk:
         settings = bridge_settings(disk.path / "bridge", f"127.0.0.1:{free_port()}")
         async with running_bridge(settings) as bridge, httpx.AsyncClient(timeout=5) as client:
@@ -32,7 +37,11 @@ async def test_readyz_503_while_the_outbox_disk_is_full_and_the_core_down(tmp_pa
             assert ready.json() == {"status": "ready", "core": "unreachable", "outbox": "writable"}
 
             disk.fill()
-            assert (await _deliver(client, bridge.url)).status_code == 503
+            for _ in range(20):
+                assert (await _deliver(client, bridge.url)).status_code == 503
+            # 20 refused deliveries: the outbox failure is logged once, not once each.
+            failures = [r for r in caplog.records if r.getMessage() == "outbox write failed"]
+            assert len(failures) == 1
             ready = await client.get(f"{bridge.url}/readyz")
             assert ready.status_code == 503
             assert ready.json() == {
