@@ -15,6 +15,10 @@ logger = logging.getLogger(__name__)
 MAX_REQUEST_HEAD_BYTES = 8192  # request line and headers; more is answered 431
 REQUEST_TIMEOUT_SECONDS = 5.0  # to receive the request head; then the connection is closed
 MAX_CONNECTIONS = 16  # served at once; more are answered 503 at once
+# After answering, unread request bytes are read and dropped (at most this many, this long)
+# before closing, so the answer is not lost to a TCP reset ("lingering close").
+LINGER_BYTES = 65536
+LINGER_SECONDS = 1.0
 _REASONS = {
     200: "OK",
     404: "Not Found",
@@ -23,6 +27,19 @@ _REASONS = {
     431: "Request Header Fields Too Large",
     503: "Service Unavailable",
 }
+
+
+async def _drop_unread(reader: asyncio.StreamReader) -> None:
+    left = LINGER_BYTES
+    try:
+        async with asyncio.timeout(LINGER_SECONDS):
+            while left > 0:
+                chunk = await reader.read(min(left, 8192))
+                if not chunk:
+                    return
+                left -= len(chunk)
+    except TimeoutError:
+        return
 
 
 def _response(status: int, body: bytes, content_type: str, head_only: bool = False) -> bytes:
@@ -80,6 +97,9 @@ class MetricsServer:
             else:
                 writer.write(await self._answer(reader))
             await writer.drain()
+            if writer.can_write_eof():
+                writer.write_eof()
+            await _drop_unread(reader)
         except (ConnectionError, OSError):
             pass
         finally:

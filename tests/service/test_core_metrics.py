@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import grpc
@@ -86,3 +87,16 @@ async def test_core_metrics_over_http(tmp_path: Path) -> None:
             await wait_for(no_subscriber, message="the subscriber gone")
             assert (await http.get(f"http://{core.endpoint('metrics')}/other")).status_code == 404
             assert (await http.post(metrics_url)).status_code == 405
+            assert await oversized_head_status(core.endpoint("metrics")) == 431
+
+
+async def oversized_head_status(address: str) -> int:
+    """The status a request with a 16 KiB header gets (the head is bounded at 8 KiB)."""
+    host, _, port = address.rpartition(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"GET /metrics HTTP/1.1\r\nX-Big: " + b"a" * 16384 + b"\r\n\r\n")
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    await writer.wait_closed()
+    return int(status_line.split()[1])
