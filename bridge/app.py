@@ -40,15 +40,17 @@ def _probes(forwarder: Forwarder) -> list[Any]:
 
     @get("/readyz")
     async def readyz() -> Response[dict[str, str]]:
-        """Ready when the core is reachable or the outbox is writable; says which."""
-        core = await forwarder.core_reachable()
+        """Ready when a delivery can be stored now: the core reports SERVING (its store
+        commits) or an outbox commit succeeds; says which."""
+        core = await forwarder.core_health()
         outbox = await forwarder.outbox.writable()
+        ready = core == "reachable" or outbox
         body = {
-            "status": "ready" if core or outbox else "unavailable",
-            "core": "reachable" if core else "unreachable",
+            "status": "ready" if ready else "unavailable",
+            "core": core,
             "outbox": "writable" if outbox else "unwritable",
         }
-        return Response(body, status_code=200 if core or outbox else 503)
+        return Response(body, status_code=200 if ready else 503)
 
     @get("/metrics", media_type=forwarder.metrics.content_type)
     async def metrics() -> bytes:

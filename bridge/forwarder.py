@@ -18,10 +18,13 @@ from bridge.core_channel import bearer_metadata, open_core_channel
 from bridge.drain import OutboxDrain, core_stub, publish_batch
 from bridge.metrics import BridgeMetrics
 from bridge.outbox import Outbox
+from service.repeat_log import RepeatedFailureLog
 
 logger = logging.getLogger("bridge.forwarder")
 
 _UNREACHABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+_CORE_SERVICE = core_service_pb2.DESCRIPTOR.services_by_name["CoreService"].full_name
+CoreHealth = Literal["reachable", "not_serving", "unreachable"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class Forwarder:
         self._queue: asyncio.Queue[_Pending] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._drain: OutboxDrain | None = None
+        self._outbox_failures = RepeatedFailureLog(logger, "outbox write failed")
 
     async def start(self) -> None:
         """Opens the channel and starts the sender and outbox drain tasks."""
@@ -136,11 +140,12 @@ class Forwarder:
     async def _to_outbox(self, events: Sequence[events_pb2.Event]) -> list[ForwardResult]:
         try:
             fresh = await self.outbox.add(events)
-        except Exception as error:
-            logger.error("outbox write failed", extra={"error": type(error).__name__})
+        except Exception as error:  # a full disk: one line per run of failures, with counts
+            self._outbox_failures.failed(error)
             raise ForwardUnavailableError(
                 "neither the core nor the outbox could store it"
             ) from error
+        self._outbox_failures.succeeded()
         assert self._drain is not None
         self._drain.wake()
         return [
@@ -172,16 +177,24 @@ class Forwarder:
                 item.future.set_result(answer)
 
     async def core_reachable(self, timeout: float = 0.5) -> bool:
-        """Whether the core answers its health check now."""
+        """Whether the core answers its health check now and can store events."""
+        return await self.core_health(timeout) == "reachable"
+
+    async def core_health(self, timeout: float = 0.5) -> CoreHealth:
+        """The core's health now: "reachable" (it can store events), "not_serving" (it
+        answers but reports NOT_SERVING: its store cannot commit) or "unreachable"."""
         if self._channel is None:
-            return False
+            return "unreachable"
         stub = health_pb2_grpc.HealthStub(self._channel)
+        request = health_pb2.HealthCheckRequest(service=_CORE_SERVICE)
         try:
-            await stub.Check(health_pb2.HealthCheckRequest(), timeout=timeout)
+            answer = await stub.Check(request, timeout=timeout)
         except grpc.aio.AioRpcError as error:
             # Any answer but "no answer" means a core is there (it may not serve health).
-            return error.code() not in _UNREACHABLE
-        return True
+            return "unreachable" if error.code() in _UNREACHABLE else "reachable"
+        if answer.status == health_pb2.HealthCheckResponse.SERVING:
+            return "reachable"
+        return "not_serving"
 
 
 def _result(answer: core_service_pb2.PublishResult) -> ForwardResult:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -33,7 +32,10 @@ class BridgeMetrics:
     reason codes): never a secret, signature or payload value.
     """
 
-    content_type = CONTENT_TYPE_LATEST
+    # The text format's media type without its charset: Litestar appends "; charset=utf-8" to
+    # every text/* media type, so naming it here too would send the parameter twice (which
+    # strict parsers, Prometheus 3's among them, refuse).
+    content_type = "text/plain; version=1.0.0"
 
     def __init__(self) -> None:
         """Creates the registry and every metric."""

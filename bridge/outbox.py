@@ -26,6 +26,10 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_event_id ON outbox (event_id);
 """
+# The readiness probe: one row, rewritten and committed (about one delivery's bytes).
+PROBE_BYTES = 4096
+_PROBE_TABLE = "CREATE TABLE IF NOT EXISTS ready_probe (id INTEGER PRIMARY KEY, at REAL, fill BLOB)"
+_PROBE_WRITE = "INSERT OR REPLACE INTO ready_probe (id, at, fill) VALUES (1, ?, zeroblob(?))"
 _WAITING = "SELECT 1 FROM outbox WHERE event_id = ?"
 _INSERT = "INSERT INTO outbox (event_id, event, created_at) VALUES (?, ?, ?)"
 
@@ -131,11 +135,18 @@ class Outbox:
         return await self._db.run(lambda c: int(c.execute(query, (int(parked),)).fetchone()[0]))
 
     async def writable(self) -> bool:
-        """Whether a write transaction can be opened now (for readiness)."""
+        """Whether a delivery-sized write commits now (for readiness): a probe row of
+        PROBE_BYTES is rewritten and committed durably, as an outbox entry would be."""
 
         def _probe(connection: sqlite3.Connection) -> bool:
+            connection.execute(_PROBE_TABLE)
             connection.execute("BEGIN IMMEDIATE")
-            connection.execute("ROLLBACK")
+            try:
+                connection.execute(_PROBE_WRITE, (time.time(), PROBE_BYTES))
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
             return True
 
         try:

@@ -46,9 +46,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "default ./.commerce-gateway).",
     )
     parser.add_argument(
+        "--metrics",
+        metavar="HOST:PORT",
+        help="Serve the core's Prometheus metrics at http://HOST:PORT/metrics "
+        "(env COMMERCE_GATEWAY_METRICS_LISTEN, default: not served; the bridge's stay at "
+        "/metrics of --http).",
+    )
+    parser.add_argument(
         "--ready-file",
         metavar="PATH",
-        help='Once serving, write {"grpc": "HOST:PORT", "http": "HOST:PORT"} here (atomically).',
+        help='Once serving, write {"grpc": "HOST:PORT", "http": "HOST:PORT"} here (atomically),'
+        ' with "metrics": "HOST:PORT" when --metrics is set.',
     )
 
 
@@ -67,7 +75,10 @@ async def run(
         def started() -> None:
             logger.info("commerce-gateway serving", extra={"grpc": core.address, "http": http})
             if ready_file:
-                write_ready_file(ready_file, {"grpc": core.address, "http": http})
+                content = {"grpc": core.address, "http": http}
+                if core.metrics_address is not None:
+                    content["metrics"] = core.metrics_address
+                write_ready_file(ready_file, content)
 
         server = AppServer(
             uvicorn_config(create_app(settings, create_forwarder(settings))), started
@@ -82,7 +93,9 @@ async def run(
 def main(args: argparse.Namespace) -> int:
     """Runs core and bridge; exit code 2 on a bad setting, 1 when a port cannot be bound."""
     try:
-        core_settings = load_core_settings(grpc_listen=args.grpc, data_dir=args.data_dir)
+        core_settings = load_core_settings(
+            grpc_listen=args.grpc, data_dir=args.data_dir, metrics_listen=args.metrics
+        )
         bridge_settings = load_bridge_settings(http_listen=args.http, data_dir=args.data_dir)
     except SettingsError as error:
         print(f"commerce-gateway run: {error}", file=sys.stderr)

@@ -142,3 +142,7 @@ class Broadcaster:
         except TimeoutError:
             return False
         return True
+
+    def lags(self) -> list[int]:
+        """For each registered subscription, how many items wait in its queue (metrics)."""
+        return [subscription.pending for subscription in self._subscriptions]

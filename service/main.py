@@ -40,9 +40,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         " (env COMMERCE_GATEWAY_STORE)",
     )
     parser.add_argument(
+        "--metrics",
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics (env"
+        " COMMERCE_GATEWAY_METRICS_LISTEN, default: not served; port 0 picks a free port)",
+    )
+    parser.add_argument(
         "--ready-file",
         metavar="PATH",
-        help='once serving, write {"grpc": "HOST:PORT"} to this file (atomically)',
+        help='once serving, write {"grpc": "HOST:PORT"} to this file (atomically), with'
+        ' "metrics": "HOST:PORT" when --metrics is set',
     )
     parser.add_argument(
         "--log-level",
@@ -85,7 +92,10 @@ async def serve(settings: CoreSettings, ready_file: Path | None = None) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, _resolve, stopping)
     if ready_file is not None:
-        write_ready_file(ready_file, {"grpc": core.address})
+        content = {"grpc": core.address}
+        if core.metrics_address is not None:
+            content["metrics"] = core.metrics_address
+        write_ready_file(ready_file, content)
     await stopping
     await core.stop()
 
@@ -107,6 +117,7 @@ def main(args: argparse.Namespace) -> int:
             data_dir=args.data_dir,
             store=args.store,
             log_level=args.log_level,
+            metrics_listen=args.metrics,
         )
     except SettingsError as error:
         print(f"commerce-gateway core: {error}", file=sys.stderr)

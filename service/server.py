@@ -11,15 +11,18 @@ import grpc
 from commercegateway.v1 import core_service_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
-from grpc_reflection.v1alpha import reflection
 
 from service.auth import Authorizer
 from service.fanout import Broadcaster
+from service.metrics import CONTENT_TYPE, CoreMetrics
+from service.metrics_http import MetricsServer
+from service.reflection import enable_reflection
 from service.retention import Retention
 from service.servicer import CoreServicer
 from service.settings import CoreSettings
 from service.store.base import EventStore
 from service.store.factory import create_store
+from service.store_health import StoreHealth
 from service.subscriptions import SubscriptionService
 from service.wire import add_core_service
 
@@ -52,6 +55,9 @@ class RunningCore:
     health: HealthServicer
     settings: CoreSettings
     retention: Retention
+    store_health: StoreHealth | None = None
+    metrics: CoreMetrics | None = None
+    metrics_server: MetricsServer | None = None
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: bool = False
 
@@ -68,10 +74,19 @@ class RunningCore:
         self.broadcaster.close()  # streams end with UNAVAILABLE and a valid cursor
         await self.broadcaster.wait_closed(STREAM_END_SECONDS if grace is None else grace)
         await self.retention.stop()
+        if self.store_health is not None:
+            await self.store_health.stop()
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
         await self.server.stop(grace)
         await self.store.close()
         self._stopped.set()
         logger.info("core stopped", extra={"address": self.address})
+
+    @property
+    def metrics_address(self) -> str | None:
+        """HOST:PORT of the Prometheus endpoint, when one is served."""
+        return self.metrics_server.address if self.metrics_server is not None else None
 
     async def wait_for_termination(self) -> None:
         """Returns once the core has been stopped."""
@@ -105,9 +120,18 @@ def _bind(server: grpc.aio.Server, settings: CoreSettings) -> int:
 async def _add_health(server: grpc.aio.Server) -> HealthServicer:
     servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
-    for name in ("", SERVICE_NAME):
-        await servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    await _set_serving(servicer, True)
     return servicer
+
+
+async def _set_serving(servicer: HealthServicer, serving: bool) -> None:
+    """The health of the server and of CoreService: SERVING or NOT_SERVING (both alike, as
+    the store is what both need; ignored once shutdown began)."""
+    status = health_pb2.HealthCheckResponse.NOT_SERVING
+    if serving:
+        status = health_pb2.HealthCheckResponse.SERVING
+    for name in ("", SERVICE_NAME):
+        await servicer.set(name, status)
 
 
 async def start_core(settings: CoreSettings) -> RunningCore:
@@ -127,20 +151,28 @@ async def start_core(settings: CoreSettings) -> RunningCore:
     servicer = CoreServicer(store, subscriptions, authorizer)
     add_core_service(servicer, server)
     health_servicer = await _add_health(server)
-    reflection.enable_server_reflection(
-        (
-            SERVICE_NAME,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
-        ),
-        server,
+    enable_reflection(
+        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name), server
     )
+    metrics = CoreMetrics(broadcaster)
+    metrics_server = None
+    if settings.metrics_listen:
+        metrics_server = MetricsServer(metrics.render, CONTENT_TYPE)
     try:
         port = _bind(server, settings)
+        if metrics_server is not None:
+            await metrics_server.start(settings.metrics_listen)
     except Exception:
         await store.close()
         raise
     await server.start()
+    store_health = StoreHealth(
+        store,
+        lambda serving: _set_serving(health_servicer, serving),
+        settings.store_probe_seconds,
+        also=metrics,
+    )
+    store_health.start()
     retention = Retention(store, settings.retention_hours, settings.retention_interval_seconds)
     retention.start()
     address = f"{settings.listen_host}:{port}"
@@ -148,7 +180,17 @@ async def start_core(settings: CoreSettings) -> RunningCore:
         address = f"[{settings.listen_host}]:{port}"
     logger.info("core serving", extra={"address": address, "store": store_kind(settings)})
     return RunningCore(
-        address, port, server, store, broadcaster, health_servicer, settings, retention
+        address,
+        port,
+        server,
+        store,
+        broadcaster,
+        health_servicer,
+        settings,
+        retention,
+        store_health,
+        metrics,
+        metrics_server,
     )
 
 

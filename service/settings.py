@@ -47,6 +47,15 @@ class CoreSettings(BaseSettings):
     shutdown_drain_seconds: float = Field(
         0.0, ge=0, description="Seconds to report NOT_SERVING before ending streams at stop."
     )
+    metrics_listen: str = Field(
+        "", description="Prometheus /metrics listen address HOST:PORT; empty: not served."
+    )
+    store_probe_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="Seconds between store probe commits while idle or NOT_SERVING.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -75,6 +84,13 @@ class CoreSettings(BaseSettings):
     @classmethod
     def _valid_listen(cls, value: str) -> str:
         split_host_port(value)
+        return value
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _valid_metrics_listen(cls, value: str) -> str:
+        if value:
+            split_host_port(value)
         return value
 
     @field_validator("log_level")

@@ -59,6 +59,16 @@ class StoreRules:
 CommitListener = Callable[[Sequence[CommittedRecord]], None]
 
 
+class CommitObserver(Protocol):
+    """Told, on the event loop, how each write transaction of a store ended (health, metrics)."""
+
+    def committed(self, seconds: float, events: int) -> None:
+        """A transaction committed in `seconds`, storing `events` new events."""
+
+    def failed(self, error: BaseException, seconds: float) -> None:
+        """A transaction could not commit (after `seconds`); its writes were rolled back."""
+
+
 @dataclass
 class StoreInfo:
     """Positions of the log: the last sequence and the newest compacted one."""
@@ -77,6 +87,12 @@ class EventStore(Protocol):
 
     async def close(self) -> None:
         """Finishes pending work and releases the store."""
+
+    def watch_commits(self, observer: CommitObserver) -> None:
+        """Reports the outcome of every later write transaction to `observer`."""
+
+    async def probe_commit(self) -> None:
+        """Commits a tiny write (no event); raises when the store cannot commit now."""
 
     async def publish(self, events: Sequence[events_pb2.Event]) -> list[PublishOutcome]:
         """Stores the events in order, idempotently by (platform, source_event_id), with the

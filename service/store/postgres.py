@@ -28,7 +28,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import asyncpg
 from commercegateway.v1 import events_pb2 as ev
@@ -39,6 +39,7 @@ from service.state import bind
 from service.store import postgres_rows as rows
 from service.store.base import (
     CommitListener,
+    CommitObserver,
     CommittedRecord,
     PublishOutcome,
     StoreError,
@@ -57,6 +58,12 @@ URL_SCHEMES = ("postgres", "postgresql")
 CONNECT_TIMEOUT = 5.0
 # A reply means durable whatever the server's default: commits wait for the WAL flush.
 SESSION_SETTINGS = {"synchronous_commit": "on", "application_name": "commerce-gateway-core"}
+DEFAULT_PORT = 5432
+# The probe of probe_commit: one row of log_meta, rewritten (no event, no sequence).
+_PROBE_SQL = (
+    "INSERT INTO log_meta (name, value) VALUES ('probed_at_us', $1)"
+    " ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+)
 
 
 class PostgresEventStore(StoreReader):
@@ -71,6 +78,7 @@ class PostgresEventStore(StoreReader):
         self.poll_seconds = poll_seconds
         self._writer: Writer | None = None
         self._follower: LogFollower | None = None
+        self._observer: CommitObserver | None = None
 
     def _visible_through(self) -> int:
         if self._follower is None:
@@ -97,11 +105,29 @@ class PostgresEventStore(StoreReader):
                 last = int(await conn.fetchval(LAST_SEQUENCE_SQL))
         except Exception as error:
             await self._close_pool()
-            raise open_error(error) from None
+            raise open_error(error, self.url) from None
         self._follower = LogFollower(self._pool, self._connect, listener, self.poll_seconds)
         await self._follower.start(last)
         self._writer = Writer(self._pool, self._follower.deliver_own)
+        self._writer.observer = self._observer
         self._writer.start()
+
+    def watch_commits(self, observer: CommitObserver) -> None:
+        """Reports the outcome of every later write transaction to `observer`."""
+        self._observer = observer
+        if self._writer is not None:
+            self._writer.observer = observer
+
+    async def probe_commit(self) -> None:
+        """Commits a tiny write (no event); raises when the store cannot commit now."""
+
+        async def work(
+            conn: asyncpg.Connection, _counter: SequenceCounter
+        ) -> tuple[None, list[CommittedRecord]]:
+            await conn.execute(_PROBE_SQL, time.time_ns() // 1000)
+            return None, []
+
+        await self._write(work)
 
     async def close(self) -> None:
         """Finishes queued writes, stops following and closes every connection."""
@@ -200,12 +226,37 @@ def check_url(url: str) -> None:
         raise SettingsError("COMMERCE_GATEWAY_STORE: expected postgres://... or postgresql://...")
 
 
-def open_error(error: Exception) -> StoreError:
-    """A one-line StoreError for a failed open; it never includes the URL (credentials)."""
+def server_address(url: str) -> str:
+    """HOST:PORT (or the socket directory) of a PostgreSQL URL, for messages: never the user,
+    password or database."""
+    try:
+        parts = urlsplit(url)
+        hosts = parts.netloc.rpartition("@")[2]
+        if "," in hosts:  # several hosts: name them as written
+            return hosts
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return "an unparsable address"
+    if not host:
+        query = dict(item.partition("=")[::2] for item in parts.query.split("&") if item)
+        host = unquote(query.get("host", "")) or "localhost"
+        port = int(query["port"]) if query.get("port", "").isdigit() else port
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{port or DEFAULT_PORT}"
+
+
+def open_error(error: Exception, url: str = "") -> StoreError:
+    """A one-line StoreError for a failed open naming the server's host and port; it never
+    includes the rest of the URL (user, password)."""
     if isinstance(error, StoreError):
         return error
+    where = f" at {server_address(url)}" if url else ""
     if is_connection_error(error):
-        return StoreError(f"cannot reach the PostgreSQL store ({type(error).__name__})")
+        reason = f"{type(error).__name__}"
+        if isinstance(error, OSError) and error.strerror:
+            reason += f": {error.strerror}"
+        return StoreError(f"cannot reach the PostgreSQL store{where} ({reason})")
     if isinstance(error, asyncpg.PostgresError):  # the server's own words: no password
-        return StoreError(f"cannot open the PostgreSQL store: {error}")
-    return StoreError(f"cannot open the PostgreSQL store ({type(error).__name__})")
+        return StoreError(f"cannot open the PostgreSQL store{where}: {error}")
+    return StoreError(f"cannot open the PostgreSQL store{where} ({type(error).__name__})")

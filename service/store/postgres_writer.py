@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 
-from service.store.base import CommittedRecord
+from service.repeat_log import RepeatedFailureLog
+from service.store.base import CommitObserver, CommittedRecord
 from service.store.postgres_errors import (
     StoreUnavailableError,
     as_request_error,
@@ -74,6 +76,9 @@ class Writer:
         self._on_commit = on_commit
         self._jobs: asyncio.Queue[_Job | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self.observer: CommitObserver | None = None
+        self._unavailable = RepeatedFailureLog(logger, "store unavailable")
+        self._failures = RepeatedFailureLog(logger, "store commit failed")
 
     def start(self) -> None:
         """Starts the writer task."""
@@ -113,6 +118,7 @@ class Writer:
             await self._commit_group(group)
 
     async def _commit_group(self, group: list[_Job]) -> None:
+        started = time.perf_counter()
         error = await self._try(group)
         if error is not None and is_connection_error(error):
             # Nothing was committed (COMMIT had not been sent): retry once on a fresh
@@ -121,7 +127,11 @@ class Writer:
             error = await self._try(group)
         if error is not None:
             self._fail(group, error)
+        else:
+            self._unavailable.succeeded()
+            self._failures.succeeded()
         records = [record for job in group if job.error is None for record in job.records]
+        self._observe(error, time.perf_counter() - started, len(records))
         if records:
             try:
                 await self._on_commit(records, lambda: self._resolve(group))
@@ -146,16 +156,28 @@ class Writer:
         return None
 
     def _fail(self, group: list[_Job], error: Exception) -> None:
-        failure: Exception = error
+        # Whatever broke the transaction itself (not one write's savepoint) is the store's
+        # fault, not the requests': callers get UNAVAILABLE and retry (the bridge's outbox).
         if is_connection_error(error) or isinstance(error, _CommitUnknownError):
-            logger.warning(
-                "store unavailable", extra={"jobs": len(group), "error": type(error).__name__}
-            )
-            failure = StoreUnavailableError()
+            self._unavailable.failed(error, jobs=len(group))
         else:
-            logger.error("store commit failed", extra={"jobs": len(group)}, exc_info=error)
+            self._failures.failed(error, jobs=len(group))
+        failure = StoreUnavailableError()
+        failure.__cause__ = error
         for job in group:
             job.error, job.records = failure, []
+
+    def _observe(self, error: Exception | None, seconds: float, events: int) -> None:
+        observer = self.observer
+        if observer is None:
+            return
+        try:
+            if error is None:
+                observer.committed(seconds, events)
+            else:
+                observer.failed(error, seconds)
+        except Exception:  # health and metrics must never fail a durable publish
+            logger.exception("commit observer failed")
 
     async def _attempt(self, group: list[_Job]) -> None:
         async with self._pool.acquire() as conn:

@@ -18,6 +18,7 @@ from service.domain import Binding, InventoryLevel, Session
 from service.store import sqlite_rows as rows
 from service.store.base import (
     CommitListener,
+    CommitObserver,
     CommittedRecord,
     LevelPage,
     PublishOutcome,
@@ -28,9 +29,14 @@ from service.store.base import (
 from service.store.migrations import migrate
 from service.store.sqlite_apply import find_duplicate, insert_event
 from service.store.sqlite_log import compact_log, level_page
-from service.store.sqlite_writer import Writer
+from service.store.sqlite_writer import SequenceCounter, Writer
 
 T = TypeVar("T")
+# The probe of probe_commit: one row of log_meta, rewritten (no event, no sequence).
+_PROBE_SQL = (
+    "INSERT INTO log_meta (name, value) VALUES ('probed_at_us', ?)"
+    " ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -53,7 +59,8 @@ class SqliteEventStore:
         self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sqlite-read")
         self._local = threading.local()
         self._reader_conns: list[sqlite3.Connection] = []
-        self._last_sequence = 0
+        self._sequence = SequenceCounter()
+        self._observer: CommitObserver | None = None
 
     async def open(self, listener: CommitListener) -> None:
         """Creates/migrates the database and starts the writer thread."""
@@ -62,7 +69,8 @@ class SqliteEventStore:
             conn = await asyncio.to_thread(self._open_writer_conn)
         except (OSError, sqlite3.Error) as error:
             raise StoreError(f"cannot open the SQLite store at {self.path}: {error}") from None
-        self._writer = Writer(conn, asyncio.get_running_loop(), listener)
+        self._writer = Writer(conn, asyncio.get_running_loop(), listener, self._sequence)
+        self._writer.observer = self._observer
         self._writer.start()
 
     def _open_writer_conn(self) -> sqlite3.Connection:
@@ -72,8 +80,23 @@ class SqliteEventStore:
             "SELECT MAX(sequence), (SELECT value FROM log_meta"
             " WHERE name = 'compacted_through') FROM events"
         ).fetchone()
-        self._last_sequence = max(row[0] or 0, row[1] or 0)
+        self._sequence.last = max(row[0] or 0, row[1] or 0)
         return conn
+
+    def watch_commits(self, observer: CommitObserver) -> None:
+        """Reports the outcome of every later write transaction to `observer`."""
+        self._observer = observer
+        if self._writer is not None:
+            self._writer.observer = observer
+
+    async def probe_commit(self) -> None:
+        """Commits a tiny write (no event); raises when the store cannot commit now."""
+
+        def work(conn: sqlite3.Connection) -> tuple[None, list[CommittedRecord]]:
+            conn.execute(_PROBE_SQL, (time.time_ns() // 1000,))
+            return None, []
+
+        await self._write(work)
 
     async def close(self) -> None:
         """Finishes queued writes, stops the threads and closes every connection."""
@@ -96,7 +119,8 @@ class SqliteEventStore:
     ) -> tuple[list[PublishOutcome], list[CommittedRecord]]:
         outcomes: list[PublishOutcome] = []
         records: list[CommittedRecord] = []
-        start = self._last_sequence
+        sequence = self._sequence
+        start = sequence.last
         stored_at_us = time.time_ns() // 1000  # one time per request: compacted together
         try:
             for event in events:
@@ -104,13 +128,11 @@ class SqliteEventStore:
                 if duplicate is not None:
                     outcomes.append(duplicate)
                     continue
-                self._last_sequence += 1
-                records.append(
-                    insert_event(conn, event, self._last_sequence, self.rules, stored_at_us)
-                )
-                outcomes.append(PublishOutcome(True, self._last_sequence, event.id))
+                sequence.last += 1
+                records.append(insert_event(conn, event, sequence.last, self.rules, stored_at_us))
+                outcomes.append(PublishOutcome(True, sequence.last, event.id))
         except BaseException:
-            self._last_sequence = start
+            sequence.last = start
             raise
         return outcomes, records
 
