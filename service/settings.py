@@ -39,6 +39,9 @@ class CoreSettings(BaseSettings):
     store: str = Field("", description="Store URL; empty means SQLite in the data dir.")
     publisher_token: SecretStr | None = Field(None, description="Token allowed to publish.")
     subscriber_token: SecretStr | None = Field(None, description="Token allowed to read.")
+    session_token: SecretStr | None = Field(
+        None, description="Token allowed to read and bind sessions (BindSession)."
+    )
     low_stock_threshold: int = Field(5, ge=0, description="LOW_STOCK alert threshold.")
     retention_hours: float = Field(168.0, gt=0, description="Hours the event log is kept.")
     retention_interval_seconds: float = Field(
@@ -70,7 +73,7 @@ class CoreSettings(BaseSettings):
         toml = InitSettingsSource(settings_cls, init_kwargs=table)
         return (init_settings, env_settings, toml)
 
-    @field_validator("publisher_token", "subscriber_token", mode="before")
+    @field_validator("publisher_token", "subscriber_token", "session_token", mode="before")
     @classmethod
     def _empty_token_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
@@ -109,6 +112,11 @@ class CoreSettings(BaseSettings):
         if unset and not is_loopback(host):
             names = ", ".join(ENV_PREFIX + name.upper() for name in unset)
             raise ValueError(f"listening on {host} (not loopback) needs tokens: set {names}")
+        session, subscriber = self.session_token, self.subscriber_token
+        if session is not None and subscriber is not None and session == subscriber:
+            raise ValueError(
+                f"{ENV_PREFIX}SESSION_TOKEN must differ from {ENV_PREFIX}SUBSCRIBER_TOKEN"
+            )
         return self
 
     @property
