@@ -11,6 +11,7 @@ import sys
 from uvicorn.supervisors import Multiprocess
 
 from bridge.app import create_app, create_forwarder
+from bridge.data_dir import DataDirError, check_data_dir
 from bridge.serving import (
     AppServer,
     bind_socket,
@@ -93,12 +94,20 @@ def main(args: argparse.Namespace) -> int:
         if args.workers < 1:
             raise SettingsError("--workers must be at least 1")
         settings = load_bridge_settings(
-            http_listen=args.listen, core=args.core, data_dir=args.data_dir
+            flag_names={"http_listen": "--listen"},
+            http_listen=args.listen,
+            core=args.core,
+            data_dir=args.data_dir,
         )
     except SettingsError as error:
         print(f"commerce-gateway bridge: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    try:
+        check_data_dir(settings.data_dir)
+    except DataDirError as error:
+        print(f"commerce-gateway bridge: cannot start: {error}", file=sys.stderr)
+        return 1
     try:
         sock = bind_socket(settings.http_listen)
     except OSError as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,13 @@ from pydantic_settings import (
 
 from bridge.core_channel import core_credentials
 from bridge.pipeline import PlatformName, PlatformSecrets, VerificationConfig
-from service.config_file import ConfigFileError, config_section
-from service.config_values import SettingsError, check_log_level, split_host_port
+from service.config_file import ConfigFileError, check_keys, config_section
+from service.config_values import (
+    SettingOrigins,
+    SettingsError,
+    check_log_level,
+    split_host_port,
+)
 
 __all__ = ["BridgeSettings", "SettingsError", "load_bridge_settings"]
 
@@ -40,10 +46,12 @@ class _TomlSource(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        """Returns the file's bridge and secret settings keyed by field name."""
-        values = dict(config_section("bridge"))
-        secrets = {k: v for k, v in config_section("secrets").items() if k != "shops"}
-        values.update({k.lower(): v for k, v in secrets.items()})
+        """Returns the file's bridge and secret settings keyed by field name; an unknown key
+        is refused (ConfigFileError naming it and its table)."""
+        values = dict(config_section("bridge", known=BRIDGE_KEYS))
+        secrets = {k.lower(): v for k, v in config_section("secrets").items() if k != "shops"}
+        check_keys("secrets", secrets, SECRET_KEYS)
+        values.update(secrets)
         return {k: ",".join(v) if isinstance(v, list) else v for k, v in values.items()}
 
 
@@ -110,6 +118,13 @@ class BridgeSettings(BaseSettings):
     shop_secrets: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict, exclude=True, repr=False
     )
+
+    @classmethod
+    def env_name(cls, field: str) -> str:
+        """The environment variable a field is read from."""
+        alias = cls.model_fields[field].validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else []
+        return str(choices[0]) if choices else field.upper()
 
     @field_validator("http_listen", "core")
     @classmethod
@@ -188,6 +203,27 @@ class BridgeSettings(BaseSettings):
         )
 
 
+# The keys the [bridge] and [secrets] tables accept (field names; secrets also in [bridge]).
+BRIDGE_KEYS = frozenset(BridgeSettings.model_fields) - {"shop_secrets"}
+SECRET_KEYS = frozenset(
+    {
+        "webhook_secret",
+        "shopify_webhook_secret",
+        "square_signature_key",
+        "square_notification_url",
+        "betterdata_webhook_secret",
+    }
+)
+
+
+def _field_of(location: str) -> str:
+    """The field an error location names (a field name or one of its env var aliases)."""
+    for name in BridgeSettings.model_fields:
+        if location in (name, BridgeSettings.env_name(name)):
+            return name
+    return location
+
+
 def _shop_secrets() -> dict[str, dict[str, list[str]]]:
     shops = config_section("secrets").get("shops", {})
     if not isinstance(shops, dict):
@@ -196,14 +232,19 @@ def _shop_secrets() -> dict[str, dict[str, list[str]]]:
     for shop, table in shops.items():
         if not isinstance(table, dict):
             raise SettingsError(f"[secrets.shops.{shop!r}] must be a table")
+        check_keys(f"secrets.shops.{shop!r}", table, _PLATFORMS)
         result[shop] = {
             p: [v] if isinstance(v, str) else [str(x) for x in v] for p, v in table.items()
         }
     return result
 
 
-def load_bridge_settings(**overrides: Any) -> BridgeSettings:
-    """Reads the settings once; None overrides are ignored. Raises SettingsError (one line)."""
+def load_bridge_settings(
+    *, flag_names: Mapping[str, str] | None = None, **overrides: Any
+) -> BridgeSettings:
+    """Reads the settings once; None overrides are ignored. Raises SettingsError (one line,
+    naming the flag, env var or TOML key the bad value came from; `flag_names` maps a field
+    to its flag where that is not `--field-name`)."""
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
         given.setdefault("shop_secrets", _shop_secrets())
@@ -211,7 +252,11 @@ def load_bridge_settings(**overrides: Any) -> BridgeSettings:
     except ConfigFileError as error:
         raise SettingsError(str(error)) from None
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "settings"
-        message = first["msg"].removeprefix("Value error, ")
-        raise SettingsError(f"invalid setting {where}: {message}") from None
+        origins = SettingOrigins(
+            explicit=set(given) - {"shop_secrets"},
+            flag_names=flag_names,
+            env_name=BridgeSettings.env_name,
+            table="bridge",
+            toml_keys=_TomlSource(BridgeSettings)(),
+        )
+        raise SettingsError(origins.describe(error, _field_of)) from None

@@ -1,4 +1,4 @@
-"""Bearer-token authorization of calls: publisher and subscriber roles, constant-time."""
+"""Bearer-token authorization of calls: publisher, session and subscriber roles, constant-time."""
 
 from __future__ import annotations
 
@@ -9,18 +9,39 @@ from typing import Literal
 
 from service.errors import PermissionDeniedError, UnauthenticatedError
 
-Role = Literal["publisher", "subscriber"]
+Role = Literal["publisher", "session", "subscriber"]
+Permission = Literal["read", "publish", "bind_sessions"]
+
+# What each role may do. Reading covers every Get/List call and every subscription;
+# binding sessions (BindSession) writes state, so a read-only token may not do it.
+PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    "publisher": frozenset({"read", "publish", "bind_sessions"}),
+    "session": frozenset({"read", "bind_sessions"}),
+    "subscriber": frozenset({"read"}),
+}
+_CAN = {
+    "publisher": "read, subscribe, publish and bind sessions",
+    "session": "read, subscribe and bind sessions",
+    "subscriber": "read and subscribe",
+}
+_NEEDS = {
+    "read": "any token",
+    "publish": "the publisher token",
+    "bind_sessions": "the session or the publisher token",
+}
 
 
 @dataclass(frozen=True)
 class Authorizer:
     """Checks `authorization: Bearer <token>` metadata against the configured tokens.
 
-    A role whose token is unset is open (the settings allow that on loopback only).
+    The publisher or subscriber role whose token is unset is open (the settings allow that
+    on loopback only); the session role exists only when its token is set.
     """
 
     publisher_token: str | None
     subscriber_token: str | None
+    session_token: str | None = None
 
     def role_of(self, metadata: Iterable[tuple[str, str | bytes]] | None) -> Role:
         """The role a call's metadata proves; raises UnauthenticatedError otherwise."""
@@ -29,6 +50,8 @@ class Authorizer:
             return "publisher"
         if token is not None and _equal(token, self.publisher_token):
             return "publisher"
+        if token is not None and self.session_token and _equal(token, self.session_token):
+            return "session"
         if self.subscriber_token is None:
             return "subscriber"
         if token is not None and _equal(token, self.subscriber_token):
@@ -37,14 +60,29 @@ class Authorizer:
             raise UnauthenticatedError("missing authorization: Bearer token metadata")
         raise UnauthenticatedError("invalid token")
 
+    def check(
+        self, metadata: Iterable[tuple[str, str | bytes]] | None, permission: Permission
+    ) -> None:
+        """Allows the call when the token's role has `permission`; raises
+        UnauthenticatedError or PermissionDeniedError otherwise."""
+        role = self.role_of(metadata)
+        if permission not in PERMISSIONS[role]:
+            raise PermissionDeniedError(
+                f"this token may {_CAN[role]}; {permission.replace('_', ' ')} needs"
+                f" {_NEEDS[permission]}"
+            )
+
     def check_publish(self, metadata: Iterable[tuple[str, str | bytes]] | None) -> None:
         """Allows the call only with the publisher token."""
-        if self.role_of(metadata) != "publisher":
-            raise PermissionDeniedError("this token may read and subscribe, not publish")
+        self.check(metadata, "publish")
+
+    def check_bind_sessions(self, metadata: Iterable[tuple[str, str | bytes]] | None) -> None:
+        """Allows the call with the publisher or the session token."""
+        self.check(metadata, "bind_sessions")
 
     def check_read(self, metadata: Iterable[tuple[str, str | bytes]] | None) -> None:
-        """Allows the call with either token."""
-        self.role_of(metadata)
+        """Allows the call with any valid token."""
+        self.check(metadata, "read")
 
 
 def _bearer(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Protocol, cast
 
@@ -48,8 +50,16 @@ def build_parser(selected: str | None) -> argparse.ArgumentParser:
     return parser
 
 
+def interruptible() -> None:
+    """Makes SIGINT (Ctrl-C, `kill -INT`) stop the command even when it was started with
+    SIGINT ignored, as a non-interactive shell does for background jobs (`cmd &`)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parses the command line and runs the chosen subcommand."""
+    interruptible()
     args_list = list(sys.argv[1:] if argv is None else argv)
     selected = next((a for a in args_list if a in SUBCOMMANDS), None)
     args = build_parser(selected).parse_args(args_list)

@@ -8,6 +8,7 @@ import socket
 import sys
 
 from bridge.app import create_app, create_forwarder
+from bridge.data_dir import DataDirError, check_data_dir
 from bridge.serving import (
     AppServer,
     bind_socket,
@@ -94,13 +95,23 @@ def main(args: argparse.Namespace) -> int:
     """Runs core and bridge; exit code 2 on a bad setting, 1 when a port cannot be bound."""
     try:
         core_settings = load_core_settings(
-            grpc_listen=args.grpc, data_dir=args.data_dir, metrics_listen=args.metrics
+            flag_names={"grpc_listen": "--grpc", "metrics_listen": "--metrics"},
+            grpc_listen=args.grpc,
+            data_dir=args.data_dir,
+            metrics_listen=args.metrics,
         )
-        bridge_settings = load_bridge_settings(http_listen=args.http, data_dir=args.data_dir)
+        bridge_settings = load_bridge_settings(
+            flag_names={"http_listen": "--http"}, http_listen=args.http, data_dir=args.data_dir
+        )
     except SettingsError as error:
         print(f"commerce-gateway run: {error}", file=sys.stderr)
         return 2
     configure_logging(core_settings.log_level)
+    try:
+        check_data_dir(bridge_settings.data_dir)
+    except DataDirError as error:
+        print(f"commerce-gateway run: cannot start: {error}", file=sys.stderr)
+        return 1
     try:
         sock = bind_socket(bridge_settings.http_listen)
     except OSError as error:

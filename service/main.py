@@ -113,6 +113,7 @@ def main(args: argparse.Namespace) -> int:
     """Starts the core with flags > env > TOML > defaults; 2 on a bad setting."""
     try:
         settings = load_core_settings(
+            flag_names={"grpc_listen": "--listen", "metrics_listen": "--metrics"},
             grpc_listen=args.listen,
             data_dir=args.data_dir,
             store=args.store,

@@ -147,6 +147,7 @@ async def start_core(settings: CoreSettings) -> RunningCore:
     authorizer = Authorizer(
         settings.publisher_token.get_secret_value() if settings.publisher_token else None,
         settings.subscriber_token.get_secret_value() if settings.subscriber_token else None,
+        settings.session_token.get_secret_value() if settings.session_token else None,
     )
     servicer = CoreServicer(store, subscriptions, authorizer)
     add_core_service(servicer, server)

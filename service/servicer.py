@@ -226,6 +226,7 @@ class CoreServicer(api_grpc.CoreServiceServicer):
         """Binds keys to a session, creating it when new."""
 
         async def work() -> api.BindSessionResponse:
+            self.authorizer.check_bind_sessions(context.invocation_metadata())  # writes state
             bindings = validation.check_bindings(request)
             session = await self.store.bind_session(request.session_id, request.shop, bindings)
             return api.BindSessionResponse(session=convert.session_message(session))

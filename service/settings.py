@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,18 @@ from pydantic_settings import (
 )
 
 from service.config_file import ConfigFileError, config_section
-from service.config_values import SettingsError, check_log_level, is_loopback, split_host_port
+from service.config_values import (
+    SettingOrigins,
+    SettingsError,
+    check_log_level,
+    is_loopback,
+    split_host_port,
+)
 
 __all__ = ["ENV_PREFIX", "CoreSettings", "SettingsError", "load_core_settings"]
 
 ENV_PREFIX = "COMMERCE_GATEWAY_"
+STORE_SCHEMES = ("sqlite:///", "postgres://", "postgresql://")
 
 
 class CoreSettings(BaseSettings):
@@ -31,6 +39,9 @@ class CoreSettings(BaseSettings):
     store: str = Field("", description="Store URL; empty means SQLite in the data dir.")
     publisher_token: SecretStr | None = Field(None, description="Token allowed to publish.")
     subscriber_token: SecretStr | None = Field(None, description="Token allowed to read.")
+    session_token: SecretStr | None = Field(
+        None, description="Token allowed to read and bind sessions (BindSession)."
+    )
     low_stock_threshold: int = Field(5, ge=0, description="LOW_STOCK alert threshold.")
     retention_hours: float = Field(168.0, gt=0, description="Hours the event log is kept.")
     retention_interval_seconds: float = Field(
@@ -67,10 +78,11 @@ class CoreSettings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Precedence: explicit values (CLI flags) > env > TOML [core] table > defaults."""
-        toml = InitSettingsSource(settings_cls, init_kwargs=config_section("core"))
+        table = config_section("core", known=settings_cls.model_fields)
+        toml = InitSettingsSource(settings_cls, init_kwargs=table)
         return (init_settings, env_settings, toml)
 
-    @field_validator("publisher_token", "subscriber_token", mode="before")
+    @field_validator("publisher_token", "subscriber_token", "session_token", mode="before")
     @classmethod
     def _empty_token_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
@@ -79,6 +91,13 @@ class CoreSettings(BaseSettings):
     @classmethod
     def _empty_path_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
+
+    @field_validator("store")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        if value and not value.startswith(STORE_SCHEMES):
+            raise ValueError("expected empty, sqlite:///PATH or postgres://...")
+        return value
 
     @field_validator("grpc_listen")
     @classmethod
@@ -109,6 +128,11 @@ class CoreSettings(BaseSettings):
         if unset and not is_loopback(host):
             names = ", ".join(ENV_PREFIX + name.upper() for name in unset)
             raise ValueError(f"listening on {host} (not loopback) needs tokens: set {names}")
+        session, subscriber = self.session_token, self.subscriber_token
+        if session is not None and subscriber is not None and session == subscriber:
+            raise ValueError(
+                f"{ENV_PREFIX}SESSION_TOKEN must differ from {ENV_PREFIX}SUBSCRIBER_TOKEN"
+            )
         return self
 
     @property
@@ -122,21 +146,23 @@ class CoreSettings(BaseSettings):
         return split_host_port(self.grpc_listen)[1]
 
 
-def _one_line(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors():
-        location = ".".join(str(part) for part in item["loc"])
-        message = item["msg"].removeprefix("Value error, ")
-        parts.append(f"{ENV_PREFIX}{location.upper()}: {message}" if location else message)
-    return "invalid core setting: " + "; ".join(parts)
-
-
-def load_core_settings(**overrides: Any) -> CoreSettings:
-    """Reads the settings once; overrides (CLI flags) win. Raises SettingsError (one line)."""
+def load_core_settings(
+    *, flag_names: Mapping[str, str] | None = None, **overrides: Any
+) -> CoreSettings:
+    """Reads the settings once; overrides (CLI flags) win. Raises SettingsError (one line,
+    naming the flag, env var or TOML key the bad value came from; `flag_names` maps a field
+    to its flag where that is not `--field-name`)."""
     explicit = {key: value for key, value in overrides.items() if value is not None}
     try:
         return CoreSettings(**explicit)
     except ValidationError as error:
-        raise SettingsError(_one_line(error)) from None
+        origins = SettingOrigins(
+            explicit=explicit,
+            flag_names=flag_names,
+            env_name=lambda field: ENV_PREFIX + field.upper(),
+            table="core",
+            toml_keys=config_section("core"),
+        )
+        raise SettingsError(origins.describe(error)) from None
     except ConfigFileError as error:
         raise SettingsError(str(error)) from None

@@ -39,9 +39,13 @@ _SECONDS = re.compile(r"[0-9]{1,15}", re.ASCII)
 def secret_key(secret: str) -> bytes:
     """The HMAC key of a secret: base64-decoded after an optional `whsec_` prefix.
 
-    A secret that is not valid base64 (e.g. a shared WEBHOOK_SECRET) is used as UTF-8 bytes.
+    A `whsec_` secret may omit the base64 padding, as the reference libraries accept. A
+    secret that is not valid base64 (e.g. a shared WEBHOOK_SECRET) is used as UTF-8 bytes.
     """
-    return decode_base64(secret.removeprefix(SECRET_PREFIX)) or encode_text(secret)
+    encoded = secret.removeprefix(SECRET_PREFIX)
+    if encoded != secret and len(encoded) % 4 in (2, 3):
+        encoded += "=" * (-len(encoded) % 4)
+    return decode_base64(encoded) or encode_text(secret)
 
 
 def signed_content(webhook_id: str, seconds: str, body: bytes) -> bytes:

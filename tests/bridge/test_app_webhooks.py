@@ -49,7 +49,7 @@ def _expected_id(platform: str, source_event_id: str) -> str:
 
 @dataclass(frozen=True)
 class FixtureCase:
-    """A shared fixture, the platform that sends it and the canonical event it must become."""
+    """A platform fixture, the platform that sends it and the canonical event it must become."""
 
     name: str
     platform: PlatformName

@@ -110,3 +110,72 @@ def test_settings_repr_never_shows_a_secret_or_token() -> None:
     shown = repr(settings) + str(settings)
     for secret in ("s-fallback", "s-shopify", "s-square", "whsec_", "t-publisher", "s-shop"):
         assert secret not in shown
+
+
+@pytest.mark.parametrize(
+    ("toml", "named"),
+    [
+        ("[bridge]\nmax_body_byte = 1\n", "unknown key 'max_body_byte' in [bridge]"),
+        (
+            '[secrets]\nshopfy_webhook_secret = "s"\n',
+            "unknown key 'shopfy_webhook_secret' in [secrets]",
+        ),
+        ("[secrets]\nmax_body_bytes = 1\n", "unknown key 'max_body_bytes' in [secrets]"),
+        (
+            '[secrets.shops."a.myshopify.com"]\nshopfy = ["s"]\n',
+            "unknown key 'shopfy' in [secrets.shops.'a.myshopify.com']",
+        ),
+        ('[brigde]\ncore = "127.0.0.1:1"\n', "unknown table or key 'brigde'"),
+    ],
+    ids=["bridge", "secrets", "setting-in-secrets", "shop-platform", "table"],
+)
+def test_unknown_toml_key_is_refused_naming_it_and_its_table(
+    config_file: Path, toml: str, named: str
+) -> None:
+    config_file.write_text(toml)
+    with pytest.raises(SettingsError) as raised:
+        load_bridge_settings()
+    assert named in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_secrets_may_also_sit_in_the_bridge_table(config_file: Path) -> None:
+    config_file.write_text(
+        '[bridge]\nwebhook_secret = "in-bridge"\n[secrets]\nWEBHOOK_SECRET = "x"\n'
+    )
+    assert load_bridge_settings().platform_secrets().fallback == ("x",)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "flag", "message"),
+    [
+        (
+            {"http_listen": "http://127.0.0.1:8080"},
+            "--listen",
+            "expected HOST:PORT without a scheme",
+        ),
+        ({"core": "nowhere"}, "--core", "expected HOST:PORT"),
+    ],
+)
+def test_a_bad_flag_value_names_the_flag(
+    config_file: Path, overrides: dict[str, str], flag: str, message: str
+) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_bridge_settings(flag_names={"http_listen": "--listen"}, **overrides)
+    assert str(raised.value).startswith(f"{flag}: {message}")
+
+
+def test_a_bad_env_value_names_the_variable_and_a_toml_value_its_key(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COMMERCE_GATEWAY_MAX_BODY_BYTES", "0")
+    with pytest.raises(SettingsError) as raised:
+        load_bridge_settings()
+    assert str(raised.value).startswith("COMMERCE_GATEWAY_MAX_BODY_BYTES: ")
+    monkeypatch.delenv("COMMERCE_GATEWAY_MAX_BODY_BYTES")
+    config_file.write_text('[bridge]\nforward_deadline_ms = "soon"\n')
+    with pytest.raises(SettingsError) as raised:
+        load_bridge_settings()
+    assert str(raised.value).startswith(
+        "forward_deadline_ms in [bridge] of COMMERCE_GATEWAY_CONFIG: "
+    )

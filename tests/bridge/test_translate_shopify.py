@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from commercegateway.v1 import events_pb2
 
 from bridge.pipeline import ParsedDelivery, PlatformSecrets, VerificationConfig, parse_delivery
+from tests.support.bridge import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
 RECEIVED = datetime(2025, 4, 22, 19, 31, tzinfo=UTC)
 CONFIG = VerificationConfig(PlatformSecrets())
 BIG = 271878346596884015  # beyond 2^53: a float would change it

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from commercegateway.v1 import events_pb2
 
 from bridge.pipeline import ParsedDelivery, PlatformSecrets, VerificationConfig, parse_delivery
+from tests.support.bridge import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
 CONFIG = VerificationConfig(PlatformSecrets())
 
 

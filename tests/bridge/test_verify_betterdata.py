@@ -54,6 +54,21 @@ def test_secret_without_whsec_prefix_is_accepted() -> None:
     verify_webhook("betterdata", body, headers, secrets=[SECRET.removeprefix("whsec_")], now=NOW)
 
 
+@pytest.mark.parametrize("key", [b"k" * 32, b"k" * 31, b"k" * 30], ids=["=", "==", "none"])
+def test_whsec_secret_without_base64_padding_is_accepted(key: bytes) -> None:
+    padded = "whsec_" + base64.b64encode(key).decode()
+    body, headers = _delivery(padded)
+    verify_webhook("betterdata", body, headers, secrets=[padded.rstrip("=")], now=NOW)
+    assert _reason(body, headers, [padded.rstrip("=") + "x"]) == "bad_signature"
+
+
+def test_unprefixed_secret_is_not_padded_it_is_raw_text() -> None:
+    raw = "gatewaysecret1"  # valid base64 once padded, but without whsec_ it is the key's text
+    body, headers = _delivery(raw)
+    verify_webhook("betterdata", body, headers, secrets=[raw], now=NOW)
+    assert _reason(body, headers, ["whsec_" + raw]) == "bad_signature"
+
+
 def test_old_and_new_secret_are_both_accepted_during_rotation() -> None:
     for secret in (SECRET, OTHER):
         body, headers = _delivery(secret)

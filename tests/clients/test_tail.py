@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,22 @@ from tests.support.waiting import wait_for
 LINE_TIMEOUT = 15.0
 
 
-async def start_tail(*args: str) -> asyncio.subprocess.Process:
-    """Starts `commerce-gateway tail ARGS` with piped stdout and stderr."""
+# Starts a command with SIGINT ignored, as a non-interactive shell starts a background job
+# (`cmd &`): exec keeps an ignored disposition.
+IGNORING_SIGINT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
+async def start_tail(*args: str, sigint_ignored: bool = False) -> asyncio.subprocess.Process:
+    """Starts `commerce-gateway tail ARGS` with piped stdout and stderr (optionally with
+    SIGINT ignored, as in a background job)."""
+    argv = cli_argv("tail", *args)
+    if sigint_ignored:
+        argv = [sys.executable, "-c", IGNORING_SIGINT, *argv]
     return await asyncio.create_subprocess_exec(
-        *cli_argv("tail", *args),
+        *argv,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -38,9 +51,12 @@ async def read_line(tail: asyncio.subprocess.Process) -> str:
     return line.decode()
 
 
-async def interrupt(tail: asyncio.subprocess.Process) -> tuple[int, str]:
-    """Sends Ctrl-C (SIGINT); returns the exit code and everything tail wrote to stderr."""
-    tail.send_signal(signal.SIGINT)
+async def interrupt(
+    tail: asyncio.subprocess.Process, signum: int = signal.SIGINT
+) -> tuple[int, str]:
+    """Sends Ctrl-C (SIGINT) or `signum`; returns the exit code and everything tail wrote
+    to stderr."""
+    tail.send_signal(signum)
     _, stderr = await asyncio.wait_for(tail.communicate(), LINE_TIMEOUT)
     assert tail.returncode is not None
     return tail.returncode, stderr.decode()
@@ -72,6 +88,9 @@ async def test_tail_json_prints_published_events_and_survives_a_core_restart(
     assert all(line.count("\n") == 1 and "\n" not in line[:-1] for line in lines)
     assert "reconnecting" in stderr
     assert f"resuming after sequence {sequences[1]}" in stderr
+    reconnected = f"tail: reconnected to {target}, resuming after #{sequences[1]}\n"
+    assert reconnected in stderr
+    assert stderr.index("reconnecting") < stderr.index(reconnected)
     assert code == 0
     assert "Traceback" not in stderr
 
@@ -84,6 +103,26 @@ async def test_tail_alerts_prints_one_readable_line_per_alert(tmp_path: Path) ->
         code, _ = await interrupt(tail)
     assert line == (f"#{results[0].sequence} OUT_OF_STOCK {SHOP} sku-gone at loc-1: ? -> 0\n")
     assert code == 0
+
+
+@pytest.mark.parametrize(
+    ("sigint_ignored", "signum"),
+    [(True, signal.SIGINT), (False, signal.SIGTERM)],
+    ids=["sigint-while-started-with-sigint-ignored", "sigterm"],
+)
+async def test_tail_stops_cleanly_on_sigint_in_a_background_job_and_on_sigterm(
+    tmp_path: Path, sigint_ignored: bool, signum: int
+) -> None:
+    async with running_core(tmp_path) as core:
+        results = await publish(core.address, [inventory_event("bg-1", "4")])
+        tail = await start_tail(
+            "events", "--after", "0", "--core", core.address, sigint_ignored=sigint_ignored
+        )
+        line = await read_line(tail)
+        code, stderr = await interrupt(tail, signum)
+    assert line.startswith(f"#{results[0].sequence} ")
+    assert code == 0
+    assert "Traceback" not in stderr
 
 
 def test_tail_kind_outside_events_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

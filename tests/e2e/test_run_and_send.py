@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.bridge import SECRET, SECRET_ENV, wait_for_event
+from tests.support.bridge import FIXTURES, SECRET, SECRET_ENV, wait_for_event
 from tests.support.processes import REPO_ROOT, ServerProcess, cli_argv, start_process
 
 
@@ -75,7 +75,7 @@ async def test_send_signs_a_sample_that_run_accepts_and_stores(
 
 
 async def test_send_of_a_file_posts_it_as_given(gateway: ServerProcess, tmp_path: Path) -> None:
-    fixture = REPO_ROOT.parent / "shared" / "fixtures" / "shopify_products_update.json"
+    fixture = FIXTURES / "shopify_products_update.json"
     url = f"http://{gateway.endpoint('http')}"
     code, out, _ = await send(
         "shopify",

@@ -10,10 +10,11 @@ import pytest
 from commercegateway.v1 import core_service_pb2 as api
 
 from service.auth import Authorizer
+from service.errors import PermissionDeniedError
 from service.server import RunningCore
 from service.settings import SettingsError, load_core_settings
 from tests.service.events import inventory
-from tests.support.core import core_stub, running_core
+from tests.support.core import bearer, core_stub, running_core
 
 PUBLISH = api.PublishEventsRequest(events=[inventory("e1", "item", "3")])
 
@@ -98,3 +99,91 @@ def test_bearer_scheme_is_case_insensitive() -> None:
     authorizer = Authorizer("p", "s")
     assert authorizer.role_of([("authorization", "bearer p")]) == "publisher"
     assert authorizer.role_of([("authorization", "Bearer s")]) == "subscriber"
+
+
+def _bind_request(session_id: str) -> api.BindSessionRequest:
+    return api.BindSessionRequest(
+        session_id=session_id,
+        shop="shop.example",
+        bindings=[
+            api.SessionBinding(kind=api.SESSION_BINDING_KIND_CART_TOKEN, value=f"cart-{session_id}")
+        ],
+    )
+
+
+async def bind_code(address: str, token: str | None, session_id: str) -> grpc.StatusCode:
+    """The status of a BindSession call with the given token."""
+    async with core_stub(address, token) as stub:
+        try:
+            await stub.BindSession(_bind_request(session_id))
+        except grpc.aio.AioRpcError as error:
+            return error.code()
+    return grpc.StatusCode.OK
+
+
+async def session_exists(address: str, session_id: str) -> bool:
+    """Whether the core knows the session (read with the publisher token)."""
+    async with core_stub(address, "pub-secret") as stub:
+        try:
+            await stub.GetSession(api.GetSessionRequest(session_id=session_id))
+        except grpc.aio.AioRpcError as error:
+            assert error.code() == grpc.StatusCode.NOT_FOUND
+            return False
+    return True
+
+
+@pytest.fixture
+async def sessions_core(tmp_path: Path) -> AsyncIterator[RunningCore]:
+    """A core with the publisher, subscriber and session tokens set."""
+    async with running_core(
+        tmp_path,
+        publisher_token="pub-secret",
+        subscriber_token="sub-secret",
+        session_token="session-secret",
+    ) as core:
+        yield core
+
+
+async def test_subscriber_token_may_not_bind_sessions(sessions_core: RunningCore) -> None:
+    address = sessions_core.address
+    assert await bind_code(address, "sub-secret", "s-1") == grpc.StatusCode.PERMISSION_DENIED
+    assert not await session_exists(address, "s-1")
+
+
+async def test_session_and_publisher_tokens_may_bind_sessions(sessions_core: RunningCore) -> None:
+    address = sessions_core.address
+    assert await bind_code(address, "session-secret", "s-2") == grpc.StatusCode.OK
+    assert await bind_code(address, "pub-secret", "s-3") == grpc.StatusCode.OK
+    assert await session_exists(address, "s-2")
+    assert await session_exists(address, "s-3")
+
+
+async def test_session_token_may_read_and_subscribe_but_not_publish(
+    sessions_core: RunningCore,
+) -> None:
+    address = sessions_core.address
+    assert await subscribe_code(address, "session-secret") == grpc.StatusCode.OK
+    assert await publish_code(address, "session-secret") == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_without_a_session_token_only_the_publisher_may_bind(
+    guarded_core: RunningCore,
+) -> None:
+    address = guarded_core.address
+    assert await bind_code(address, "sub-secret", "s-4") == grpc.StatusCode.PERMISSION_DENIED
+    assert await bind_code(address, "pub-secret", "s-5") == grpc.StatusCode.OK
+
+
+def test_permission_denied_says_what_the_token_may_do_and_what_is_needed() -> None:
+    authorizer = Authorizer("p", "s", "b")
+    with pytest.raises(PermissionDeniedError) as error:
+        authorizer.check_bind_sessions(bearer("s"))
+    assert str(error.value) == (
+        "this token may read and subscribe; bind sessions needs the session or the publisher token"
+    )
+    assert authorizer.role_of(bearer("b")) == "session"
+
+
+def test_session_token_equal_to_the_subscriber_token_is_refused() -> None:
+    with pytest.raises(SettingsError, match="SESSION_TOKEN must differ"):
+        load_core_settings(subscriber_token="same", session_token="same")

@@ -31,7 +31,7 @@ def test_bad_setting_fails_at_start_with_one_line(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 2
-    assert "GRPC_LISTEN" in result.stderr
+    assert "commerce-gateway core: --listen: expected HOST:PORT" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 

@@ -27,7 +27,7 @@ from tests.support.core import running_core
 from tests.support.processes import REPO_ROOT, ServerProcess, cli_argv, start_process
 
 SECRET = "test-webhook-secret"
-FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"
+FIXTURES = REPO_ROOT / "tests" / "fixtures"  # platform sample bodies; see its README.md
 _SECRET_FIELDS = (
     "webhook_secret",
     "shopify_webhook_secret",
@@ -195,7 +195,7 @@ def start_bridge_process(
 
 
 def fixture_bytes(name: str) -> bytes:
-    """The raw bytes of a shared platform fixture."""
+    """The raw bytes of a platform fixture in tests/fixtures/."""
     return (FIXTURES / name).read_bytes()
 
 

@@ -7,7 +7,7 @@ from commercegateway.client import CoreClient
 from commercegateway.config import BackoffPolicy, TlsConfig
 from commercegateway.cursor import CursorFile, CursorFileError
 from commercegateway.errors import CoreError, CursorExpiredError, Reason
-from commercegateway.subscriptions import ReconnectInfo, Subscription
+from commercegateway.subscriptions import ReconnectedInfo, ReconnectInfo, Subscription
 
 # A library logs, the application decides where: no output unless the caller configures logging.
 logging.getLogger("commercegateway").addHandler(logging.NullHandler())
@@ -22,6 +22,7 @@ __all__ = [
     "CursorFileError",
     "Reason",
     "ReconnectInfo",
+    "ReconnectedInfo",
     "Subscription",
     "TlsConfig",
     "run_callbacks",

@@ -66,6 +66,24 @@ ReconnectHook = Callable[[ReconnectInfo], None]
 
 
 @dataclass(frozen=True)
+class ReconnectedInfo:
+    """What an `on_reconnected` hook is told once the core accepted a reopened stream.
+
+    Attributes:
+        stream: which subscription: "alerts", "orders" or "events".
+        attempts: how many reconnection attempts it took, from 1.
+        cursor: the sequence the stream resumed after; None resumed live from now.
+    """
+
+    stream: str
+    attempts: int
+    cursor: int | None
+
+
+ReconnectedHook = Callable[[ReconnectedInfo], None]
+
+
+@dataclass(frozen=True)
 class StreamSettings:
     """What every subscription of one client shares.
 
@@ -93,7 +111,12 @@ class Subscription(Generic[ItemT, RespT]):
     leaving `async with` without an exception); so after a crash of the caller's process, at
     most the item it was handling is delivered again. A cursor older than the core's
     retention raises `CursorExpiredError`; any other non-retryable status raises `CoreError`.
+
+    `on_reconnected`, when set (before iterating), is called with a `ReconnectedInfo` once
+    the core has accepted a stream reopened after a drop (its response headers arrived).
     """
+
+    on_reconnected: ReconnectedHook | None = None
 
     def __init__(
         self,
@@ -180,6 +203,9 @@ class Subscription(Generic[ItemT, RespT]):
                     started = True
                 call = self._open(self._cursor)
                 try:
+                    if attempt and self.on_reconnected is not None:
+                        await self._confirm(call, attempt)
+                        attempt = 0
                     while (response := await self._read(call)) is not None:
                         attempt = 0
                         floor = self._cursor
@@ -207,6 +233,20 @@ class Subscription(Generic[ItemT, RespT]):
                 raise error
             attempt += 1
             await self._wait_before_reconnect(attempt, error)
+
+    async def _confirm(self, call: grpc.aio.UnaryStreamCall[Any, RespT], attempts: int) -> None:
+        """Waits for the reopened stream's response headers, then tells `on_reconnected`;
+        a call that failed instead is left for the next read to raise."""
+        try:
+            async with asyncio.timeout(self._idle_timeout):
+                await call.initial_metadata()
+                if call.done() and await call.code() != grpc.StatusCode.OK:
+                    return
+        except TimeoutError:
+            details = f"no answer to a reopened stream for {self._idle_timeout:g}s"
+            raise CoreError(grpc.StatusCode.UNAVAILABLE, details) from None
+        if self.on_reconnected is not None:
+            self.on_reconnected(ReconnectedInfo(self.stream, attempts, self._cursor))
 
     async def _read(self, call: grpc.aio.UnaryStreamCall[Any, RespT]) -> RespT | None:
         """The next response; None at the end of the stream."""

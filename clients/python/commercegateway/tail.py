@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,7 @@ from commercegateway.config import TlsConfig
 from commercegateway.cursor import CursorFileError
 from commercegateway.errors import CoreError
 from commercegateway.render import render_json, render_text
-from commercegateway.subscriptions import ReconnectInfo, Subscription
+from commercegateway.subscriptions import ReconnectedInfo, ReconnectInfo, Subscription
 from commercegateway.v1 import events_pb2
 
 DEFAULT_CORE = "127.0.0.1:50051"
@@ -102,6 +105,30 @@ def _report_reconnect(info: ReconnectInfo) -> None:
     )
 
 
+def _reconnected_reporter(target: str) -> Callable[[ReconnectedInfo], None]:
+    def report(info: ReconnectedInfo) -> None:
+        resume = "live from now" if info.cursor is None else f"after #{info.cursor}"
+        print(f"tail: reconnected to {target}, resuming {resume}", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _stop_on_sigterm() -> Callable[[], bool]:
+    """SIGTERM ends tail as Ctrl-C does (cancels the running task); returns "was it SIGTERM?"."""
+    task = asyncio.current_task()
+    received: list[int] = []
+    if task is None:
+        return lambda: False
+
+    def stop() -> None:
+        received.append(signal.SIGTERM)
+        task.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals on Windows
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop)
+    return lambda: bool(received)
+
+
 def _subscribe(client: CoreClient, args: argparse.Namespace) -> Subscription[Any, Any]:
     common: dict[str, Any] = {
         "after_sequence": args.after,
@@ -117,10 +144,21 @@ def _subscribe(client: CoreClient, args: argparse.Namespace) -> Subscription[Any
 
 
 async def _tail(args: argparse.Namespace, target: str, token: str | None) -> int:
+    terminated = _stop_on_sigterm()
+    try:
+        return await _follow(args, target, token)
+    except asyncio.CancelledError:
+        if not terminated():
+            raise
+        return 0
+
+
+async def _follow(args: argparse.Namespace, target: str, token: str | None) -> int:
     tls = TlsConfig(args.tls_ca) if args.tls_ca else bool(args.tls)
     render = render_json if args.json else render_text
     async with CoreClient(target, token=token, tls=tls) as client:
         subscription = _subscribe(client, args)
+        subscription.on_reconnected = _reconnected_reporter(target)
         start = "live from now" if args.after is None else f"after sequence {args.after}"
         if args.cursor_file is not None:
             start = f"from the cursor in {args.cursor_file}"
@@ -136,8 +174,16 @@ async def _tail(args: argparse.Namespace, target: str, token: str | None) -> int
     return 0
 
 
+def _interruptible() -> None:
+    """Ctrl-C (SIGINT) stops tail even when started with SIGINT ignored (a background job)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(args: argparse.Namespace) -> int:
-    """Runs `commerce-gateway tail` until interrupted; returns the exit code."""
+    """Runs `commerce-gateway tail` until interrupted (Ctrl-C or SIGTERM, exit code 0);
+    returns the exit code."""
+    _interruptible()
     if args.kind and args.stream != "events":
         print("tail: --kind applies only to 'tail events'", file=sys.stderr)
         return 2
