@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -17,7 +17,7 @@ from pydantic_settings import (
 from bridge.core_channel import core_credentials
 from bridge.pipeline import PlatformName, PlatformSecrets, VerificationConfig
 from service.config_file import ConfigFileError, config_section
-from service.config_values import SettingsError, check_log_level, split_host_port
+from service.config_values import SettingsError, check_log_level, is_loopback, split_host_port
 
 __all__ = ["BridgeSettings", "SettingsError", "load_bridge_settings"]
 
@@ -107,6 +107,16 @@ class BridgeSettings(BaseSettings):
     core_tls_ca: Path | None = Field(
         None, validation_alias=_env("COMMERCE_GATEWAY_CORE_TLS_CA", "core_tls_ca")
     )
+    console: bool = Field(True, validation_alias=_env("COMMERCE_GATEWAY_CONSOLE", "console"))
+    console_token: str = Field(
+        "", repr=False, validation_alias=_env("COMMERCE_GATEWAY_CONSOLE_TOKEN", "console_token")
+    )
+    console_ring_size: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        validation_alias=_env("COMMERCE_GATEWAY_CONSOLE_RING_SIZE", "console_ring_size"),
+    )
     shop_secrets: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict, exclude=True, repr=False
     )
@@ -130,6 +140,16 @@ class BridgeSettings(BaseSettings):
     @classmethod
     def _check_level(cls, value: str) -> str:
         return check_log_level(value)
+
+    @model_validator(mode="after")
+    def _check_console(self) -> BridgeSettings:
+        host = split_host_port(self.http_listen)[0]
+        if self.console and not self.console_token and not is_loopback(host):
+            raise ValueError(
+                f"the console at /console needs COMMERCE_GATEWAY_CONSOLE_TOKEN when listening on "
+                f"{host} (not loopback); set it, or COMMERCE_GATEWAY_CONSOLE=false"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(

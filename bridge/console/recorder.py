@@ -1,0 +1,301 @@
+"""The delivery ring: the last N webhook answers, recorded in microseconds on the request path.
+
+The webhook endpoint calls `record_delivery` / `record_rejection`; they do nothing unless the
+request runs inside a `TimedEndpoint` (the console wraps the endpoint with one), which also
+gives the answer's latency. Bodies are never kept; headers are kept without signatures,
+authorization or cookies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from bridge.asgi_io import request_url
+from bridge.pipeline import ParsedDelivery
+from bridge.problems import ProblemError
+
+OUTCOMES = ("accepted", "duplicate", "ignored", "rejected", "quarantined", "parked")
+"""Every outcome a recorded delivery can have."""
+
+MAX_HEADERS = 40
+"""At most this many headers of a delivery are kept (the rest are dropped)."""
+MAX_HEADER_CHARS = 200
+"""Kept header values are clipped to this many characters."""
+COUNTER_MINUTES = 60
+"""The per-platform counters cover this many minutes (one bucket per minute)."""
+
+# Dropped when recording (ASGI header names are lower case): signatures and credentials.
+_DROPPED = frozenset(
+    {
+        b"x-shopify-hmac-sha256",
+        b"shopify-hmac-sha256",
+        b"x-square-hmacsha256-signature",
+        b"x-square-signature",
+        b"webhook-signature",
+        b"authorization",
+        b"proxy-authorization",
+        b"cookie",
+    }
+)
+# And never shown: any header whose name mentions one of these.
+_SECRET_HEADER_PARTS = ("signature", "hmac", "authorization", "cookie", "token", "secret")
+_SHOP_HEADERS = ("x-shopify-shop-domain", "shopify-shop-domain")
+_TOPIC_HEADERS = ("x-shopify-topic", "shopify-topic")
+_ID_HEADERS = ("x-shopify-webhook-id", "shopify-webhook-id", "webhook-id")
+_ENTRY = re.compile(r"quarantine as entry (\d+)")
+
+Scope = MutableMapping[str, Any]
+Endpoint = Callable[[Scope, Any, Any], Awaitable[None]]
+
+
+def _kept_header(name: bytes) -> bool:
+    lowered = name.decode("latin-1").lower()
+    return not any(part in lowered for part in _SECRET_HEADER_PARTS)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One recorded answer to a webhook request (never a body, a signature or a secret)."""
+
+    id: int
+    at: float
+    platform: str
+    topic: str
+    shop: str
+    delivery_id: str
+    outcome: str
+    reason: str
+    status: int
+    latency_ms: float | None
+    raw_headers: tuple[tuple[bytes, bytes], ...] = ()
+    request_url: str = ""
+    quarantine_id: int | None = None
+
+    def headers(self) -> list[tuple[str, str]]:
+        """The kept headers, decoded, without signatures or credentials, values clipped."""
+        return [
+            (name.decode("latin-1").lower(), value.decode("latin-1")[:MAX_HEADER_CHARS])
+            for name, value in self.raw_headers[:MAX_HEADERS]
+            if _kept_header(name)
+        ]
+
+
+@dataclass
+class _Minute:
+    minute: int
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+class HourlyCounters:
+    """Per-platform counts (accepted, rejected by reason, ...) per minute, last hour only."""
+
+    def __init__(self) -> None:
+        """Starts empty."""
+        self._minutes: deque[_Minute] = deque(maxlen=COUNTER_MINUTES)
+
+    def add(self, at: float, platform: str, label: str) -> None:
+        """Counts one answer of `platform` labelled `label` (an outcome or rejected:<reason>)."""
+        minute = int(at // 60)
+        minutes = self._minutes
+        if not minutes or minutes[-1].minute != minute:
+            minutes.append(_Minute(minute))
+        counts = minutes[-1].counts
+        key = (platform, label)
+        counts[key] = counts.get(key, 0) + 1
+
+    def totals(self, now: float) -> dict[str, dict[str, int]]:
+        """platform -> label -> count over the last COUNTER_MINUTES minutes."""
+        oldest = int(now // 60) - COUNTER_MINUTES + 1
+        totals: dict[str, dict[str, int]] = {}
+        for bucket in self._minutes:
+            if bucket.minute < oldest:
+                continue
+            for (platform, label), count in bucket.counts.items():
+                per = totals.setdefault(platform, {})
+                per[label] = per.get(label, 0) + count
+        return totals
+
+
+class Filters(NamedTuple):
+    """Which deliveries a view shows: empty fields match everything; shop is a substring."""
+
+    platform: str = ""
+    outcome: str = ""
+    shop: str = ""
+
+
+class DeliveryRecorder:
+    """A bounded ring of the last `capacity` deliveries, with waiters for new ones."""
+
+    def __init__(self, capacity: int) -> None:
+        """Keeps at most `capacity` deliveries (the oldest are forgotten first)."""
+        self.capacity = capacity
+        self.counters = HourlyCounters()
+        self._ring: deque[Delivery] = deque(maxlen=capacity)
+        self._next_id = 1
+        self._waiters = 0
+        self._changed = asyncio.Event()
+        self._wake_scheduled = False
+
+    @property
+    def last_id(self) -> int:
+        """The id of the newest recorded delivery (0 before the first)."""
+        return self._next_id - 1
+
+    def add(
+        self,
+        *,
+        platform: str,
+        topic: str,
+        shop: str,
+        delivery_id: str,
+        outcome: str,
+        reason: str,
+        status: int,
+        latency_ms: float | None,
+        raw_headers: Iterable[tuple[bytes, bytes]] = (),
+        request_url: str = "",
+        quarantine_id: int | None = None,
+    ) -> Delivery:
+        """Records one answer and wakes the live views (at most once per loop iteration)."""
+        at = time.time()
+        entry = Delivery(
+            self._next_id,
+            at,
+            platform,
+            topic[:100],
+            shop[:100],
+            delivery_id[:100],
+            outcome,
+            reason,
+            status,
+            latency_ms,
+            tuple(h for h in raw_headers if h[0] not in _DROPPED),
+            request_url,
+            quarantine_id,
+        )
+        self._next_id += 1
+        self._ring.append(entry)
+        self.counters.add(at, platform, outcome if status < 400 else f"{outcome}:{reason}")
+        if self._waiters and not self._wake_scheduled:
+            self._wake_scheduled = True
+            asyncio.get_running_loop().call_soon(self._wake)
+        return entry
+
+    def _wake(self) -> None:
+        self._wake_scheduled = False
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    def newest(
+        self, *, after: int = 0, limit: int = 200, filters: Filters | None = None
+    ) -> list[Delivery]:
+        """Up to `limit` deliveries newer than id `after` matching the filters, newest first."""
+        platform, outcome, shop = filters or Filters()
+        found: list[Delivery] = []
+        for entry in reversed(self._ring):
+            if entry.id <= after or len(found) >= limit:
+                break
+            if platform and entry.platform != platform:
+                continue
+            if outcome and entry.outcome != outcome:
+                continue
+            if shop and shop not in entry.shop:
+                continue
+            found.append(entry)
+        return found
+
+    async def wait_newer(self, after: int, timeout: float) -> bool:
+        """Waits until a delivery newer than id `after` is recorded; False after `timeout`."""
+        if self.last_id > after:
+            return True
+        changed = self._changed
+        self._waiters += 1
+        try:
+            async with asyncio.timeout(timeout):
+                await changed.wait()
+        except TimeoutError:
+            return False
+        finally:
+            self._waiters -= 1
+        return True
+
+
+_ACTIVE: ContextVar[tuple[DeliveryRecorder, float, Scope] | None] = ContextVar(
+    "console_delivery", default=None
+)
+
+
+class TimedEndpoint:
+    """Wraps the webhook endpoint: each request records into `recorder`, with its latency."""
+
+    def __init__(self, endpoint: Endpoint, recorder: DeliveryRecorder) -> None:
+        """Serves requests with `endpoint`, recording into `recorder`."""
+        self._endpoint = endpoint
+        self._recorder = recorder
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        """Handles one request with the recorder and the start time in context."""
+        token = _ACTIVE.set((self._recorder, time.perf_counter(), scope))
+        try:
+            await self._endpoint(scope, receive, send)
+        finally:
+            _ACTIVE.reset(token)
+
+
+def _first(headers: Mapping[str, str], names: tuple[str, ...]) -> str:
+    return next((headers[name] for name in names if name in headers), "")
+
+
+def _elapsed_ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def record_delivery(delivery: ParsedDelivery, outcome: str) -> None:
+    """Records a verified delivery's outcome (accepted, duplicate, ignored, parked)."""
+    active = _ACTIVE.get()
+    if active is None:
+        return
+    recorder, started, scope = active
+    recorder.add(
+        platform=delivery.platform,
+        topic=delivery.topic,
+        shop=delivery.shop,
+        delivery_id=delivery.delivery_id,
+        outcome=outcome,
+        reason="",
+        status=200,
+        latency_ms=_elapsed_ms(started),
+        raw_headers=scope["headers"],
+    )
+
+
+def record_rejection(
+    problem: ProblemError, platform: str | None, headers: Mapping[str, str]
+) -> None:
+    """Records a refused request (outcome "quarantined" when the delivery was kept)."""
+    active = _ACTIVE.get()
+    if active is None:
+        return
+    recorder, started, scope = active
+    kept = _ENTRY.search(problem.detail) if problem.status == 422 else None
+    recorder.add(
+        platform=platform or "unknown",
+        topic=_first(headers, _TOPIC_HEADERS),
+        shop=_first(headers, _SHOP_HEADERS),
+        delivery_id=_first(headers, _ID_HEADERS),
+        outcome="quarantined" if kept else "rejected",
+        reason=problem.reason,
+        status=problem.status,
+        latency_ms=_elapsed_ms(started),
+        raw_headers=scope["headers"],
+        request_url=request_url(scope, headers) if platform == "square" else "",
+        quarantine_id=int(kept.group(1)) if kept else None,
+    )
