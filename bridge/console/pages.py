@@ -10,6 +10,7 @@ from urllib.parse import quote, unquote
 
 from litestar import Request, Response, Router, get, post
 from litestar.enums import MediaType
+from litestar.params import FromPath
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, ServerSentEvent
 from litestar.static_files import create_static_files_router
@@ -48,7 +49,7 @@ _SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",
     "cache-control": "no-store",
     "x-frame-options": "DENY",
 }
@@ -272,7 +273,9 @@ class ConsolePages:
             )
 
         @get(f"{PREFIX}/quarantine/{{entry_id:int}}")
-        async def quarantine_entry(request: Request[Any, Any, Any], entry_id: int) -> Response[Any]:
+        async def quarantine_entry(
+            request: Request[Any, Any, Any], entry_id: FromPath[int]
+        ) -> Response[Any]:
             """One quarantined delivery with its payload (shown only on this request)."""
             entry = await self._quarantine.get(entry_id)
             if entry is None:
@@ -289,7 +292,7 @@ class ConsolePages:
 
         @post(f"{PREFIX}/quarantine/{{entry_id:int}}/redrive", status_code=303)
         async def quarantine_redrive(
-            request: Request[Any, Any, Any], entry_id: int
+            request: Request[Any, Any, Any], entry_id: FromPath[int]
         ) -> Response[Any]:
             """Re-drives one quarantined delivery to the core."""
             outcome = await self._quarantine.redrive(entry_id)
@@ -298,7 +301,9 @@ class ConsolePages:
             return self._back(request, "/quarantine", notice)
 
         @post(f"{PREFIX}/quarantine/{{entry_id:int}}/drop", status_code=303)
-        async def quarantine_drop(request: Request[Any, Any, Any], entry_id: int) -> Response[Any]:
+        async def quarantine_drop(
+            request: Request[Any, Any, Any], entry_id: FromPath[int]
+        ) -> Response[Any]:
             """Drops one quarantined delivery for good."""
             outcome = await self._quarantine.drop(entry_id)
             logger.info("console drop", extra={"entry": entry_id, "result": outcome.result})
@@ -316,7 +321,9 @@ class ConsolePages:
             return self._page(request, "parked.html", view="parked", entries=entries, total=total)
 
         @post(f"{PREFIX}/parked/{{entry_id:int}}/redrive", status_code=303)
-        async def parked_redrive(request: Request[Any, Any, Any], entry_id: int) -> Response[Any]:
+        async def parked_redrive(
+            request: Request[Any, Any, Any], entry_id: FromPath[int]
+        ) -> Response[Any]:
             """Publishes one parked entry to the core again."""
             settings = self._settings
             outcome = await self._parked.redrive(
@@ -329,7 +336,9 @@ class ConsolePages:
             return self._back(request, "/parked", notice)
 
         @post(f"{PREFIX}/parked/{{entry_id:int}}/drop", status_code=303)
-        async def parked_drop(request: Request[Any, Any, Any], entry_id: int) -> Response[Any]:
+        async def parked_drop(
+            request: Request[Any, Any, Any], entry_id: FromPath[int]
+        ) -> Response[Any]:
             """Deletes one parked entry for good."""
             outcome = await self._parked.drop(entry_id)
             logger.info("console parked drop", extra={"entry": entry_id, "result": outcome.result})

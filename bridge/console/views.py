@@ -72,7 +72,7 @@ def chart_bars(totals: dict[str, dict[str, int]]) -> list[PlatformBar]:
         x = 0.0
         segments: list[Segment] = []
         for label in order:
-            colour = _COLOURS.get(label)
+            colour = None if label.startswith("rejected") else _COLOURS.get(label.split(":")[0])
             if colour is None:
                 index = len(rejected_colours) % len(_REJECTED_COLOURS)
                 colour = rejected_colours.setdefault(label, _REJECTED_COLOURS[index])
