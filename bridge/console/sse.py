@@ -48,7 +48,7 @@ class LiveStreams:
         try:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + STREAM_SECONDS
-            yield ServerSentEventMessage(comment="live", retry=RECONNECT_MS)
+            yield ServerSentEventMessage(data=None, comment="live", retry=RECONNECT_MS)
             cursor = max(0, min(after, self._recorder.last_id))
             while True:
                 newest = self._recorder.last_id
