@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from time import perf_counter
 from typing import Any, NamedTuple
 
 from bridge.asgi_io import request_url
@@ -60,8 +61,7 @@ def _kept_header(name: bytes) -> bool:
     return not any(part in lowered for part in _SECRET_HEADER_PARTS)
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
+class Delivery(NamedTuple):
     """One recorded answer to a webhook request (never a body, a signature or a secret)."""
 
     id: int
@@ -131,23 +131,83 @@ class Filters(NamedTuple):
     shop: str = ""
 
 
+# An answer as the request path notes it: (time, latency in ms, ASGI scope, then the outcome
+# and the ParsedDelivery, or the ProblemError and (platform, headers)).
+_Pending = tuple[float, float, Scope, Any, Any]
+
+
+def _fields(pending: _Pending) -> tuple[Any, ...]:
+    """The Delivery fields (but the id) of a noted answer."""
+    at, latency_ms, scope, what, subject = pending
+    if isinstance(what, str):
+        delivery: ParsedDelivery = subject
+        return (
+            at,
+            delivery.platform,
+            delivery.topic,
+            delivery.shop,
+            delivery.delivery_id,
+            what,
+            "",
+            200,
+            latency_ms,
+            scope["headers"],
+            "",
+            None,
+        )
+    problem: ProblemError = what
+    platform, headers = subject
+    kept = _ENTRY.search(problem.detail) if problem.status == 422 else None
+    return (
+        at,
+        platform or "unknown",
+        _first(headers, _TOPIC_HEADERS),
+        _first(headers, _SHOP_HEADERS),
+        _first(headers, _ID_HEADERS),
+        "quarantined" if kept else "rejected",
+        problem.reason,
+        problem.status,
+        latency_ms,
+        scope["headers"],
+        request_url(scope, headers) if platform == "square" else "",
+        int(kept.group(1)) if kept else None,
+    )
+
+
 class DeliveryRecorder:
-    """A bounded ring of the last `capacity` deliveries, with waiters for new ones."""
+    """A bounded ring of the last `capacity` deliveries, with waiters for new ones.
+
+    The request path only appends a tuple (`note`); the entries are built, stripped of
+    signature headers, counted and announced to the live views once per event-loop
+    iteration (`flush`), or at once before any read.
+    """
 
     def __init__(self, capacity: int) -> None:
         """Keeps at most `capacity` deliveries (the oldest are forgotten first)."""
         self.capacity = capacity
         self.counters = HourlyCounters()
         self._ring: deque[Delivery] = deque(maxlen=capacity)
+        self._pending: list[_Pending] = []
         self._next_id = 1
         self._waiters = 0
         self._changed = asyncio.Event()
-        self._wake_scheduled = False
+        self._flush_scheduled = False
 
     @property
     def last_id(self) -> int:
         """The id of the newest recorded delivery (0 before the first)."""
+        self.flush()
         return self._next_id - 1
+
+    def note(self, pending: _Pending) -> None:
+        """Records one answer from the request path: a tuple append; the rest is deferred
+        to the end of this event-loop iteration (at most `capacity` wait for it)."""
+        self._pending.append(pending)
+        if len(self._pending) >= self.capacity:
+            self.flush()
+        elif not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
 
     def add(
         self,
@@ -163,41 +223,69 @@ class DeliveryRecorder:
         raw_headers: Iterable[tuple[bytes, bytes]] = (),
         request_url: str = "",
         quarantine_id: int | None = None,
-    ) -> Delivery:
-        """Records one answer and wakes the live views (at most once per loop iteration)."""
-        at = time.time()
-        entry = Delivery(
-            self._next_id,
-            at,
+    ) -> None:
+        """Records one answer at once (for callers off the request path)."""
+        self.flush()
+        fields = (
+            time.time(),
             platform,
-            topic[:100],
-            shop[:100],
-            delivery_id[:100],
+            topic,
+            shop,
+            delivery_id,
             outcome,
             reason,
             status,
             latency_ms,
-            tuple(h for h in raw_headers if h[0] not in _DROPPED),
+            raw_headers,
             request_url,
             quarantine_id,
         )
-        self._next_id += 1
-        self._ring.append(entry)
-        self.counters.add(at, platform, outcome if status < 400 else f"{outcome}:{reason}")
-        if self._waiters and not self._wake_scheduled:
-            self._wake_scheduled = True
-            asyncio.get_running_loop().call_soon(self._wake)
-        return entry
+        self._store(fields)
+        self._announce()
 
-    def _wake(self) -> None:
-        self._wake_scheduled = False
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
+    def _store(self, fields: tuple[Any, ...]) -> None:
+        at, platform, topic, shop, delivery_id, outcome, reason, status, *rest = fields
+        latency_ms, raw_headers, url, quarantine_id = rest
+        self._ring.append(
+            Delivery(
+                self._next_id,
+                at,
+                platform,
+                topic[:100],
+                shop[:100],
+                delivery_id[:100],
+                outcome,
+                reason,
+                status,
+                latency_ms,
+                tuple(h for h in raw_headers if h[0] not in _DROPPED),
+                url,
+                quarantine_id,
+            )
+        )
+        self._next_id += 1
+        self.counters.add(at, platform, outcome if status < 400 else f"{outcome}:{reason}")
+
+    def flush(self) -> None:
+        """Moves the answers noted so far into the ring and wakes the live views."""
+        self._flush_scheduled = False
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        for noted in pending:
+            self._store(_fields(noted))
+        self._announce()
+
+    def _announce(self) -> None:
+        if self._waiters:
+            changed, self._changed = self._changed, asyncio.Event()
+            changed.set()
 
     def newest(
         self, *, after: int = 0, limit: int = 200, filters: Filters | None = None
     ) -> list[Delivery]:
         """Up to `limit` deliveries newer than id `after` matching the filters, newest first."""
+        self.flush()
         platform, outcome, shop = filters or Filters()
         found: list[Delivery] = []
         for entry in reversed(self._ring):
@@ -243,7 +331,7 @@ class TimedEndpoint:
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         """Handles one request with the recorder and the start time in context."""
-        token = _ACTIVE.set((self._recorder, time.perf_counter(), scope))
+        token = _ACTIVE.set((self._recorder, perf_counter(), scope))
         try:
             await self._endpoint(scope, receive, send)
         finally:
@@ -254,27 +342,12 @@ def _first(headers: Mapping[str, str], names: tuple[str, ...]) -> str:
     return next((headers[name] for name in names if name in headers), "")
 
 
-def _elapsed_ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
-
-
 def record_delivery(delivery: ParsedDelivery, outcome: str) -> None:
     """Records a verified delivery's outcome (accepted, duplicate, ignored, parked)."""
     active = _ACTIVE.get()
-    if active is None:
-        return
-    recorder, started, scope = active
-    recorder.add(
-        platform=delivery.platform,
-        topic=delivery.topic,
-        shop=delivery.shop,
-        delivery_id=delivery.delivery_id,
-        outcome=outcome,
-        reason="",
-        status=200,
-        latency_ms=_elapsed_ms(started),
-        raw_headers=scope["headers"],
-    )
+    if active is not None:
+        recorder, started, scope = active
+        recorder.note((time.time(), (perf_counter() - started) * 1000, scope, outcome, delivery))
 
 
 def record_rejection(
@@ -282,20 +355,7 @@ def record_rejection(
 ) -> None:
     """Records a refused request (outcome "quarantined" when the delivery was kept)."""
     active = _ACTIVE.get()
-    if active is None:
-        return
-    recorder, started, scope = active
-    kept = _ENTRY.search(problem.detail) if problem.status == 422 else None
-    recorder.add(
-        platform=platform or "unknown",
-        topic=_first(headers, _TOPIC_HEADERS),
-        shop=_first(headers, _SHOP_HEADERS),
-        delivery_id=_first(headers, _ID_HEADERS),
-        outcome="quarantined" if kept else "rejected",
-        reason=problem.reason,
-        status=problem.status,
-        latency_ms=_elapsed_ms(started),
-        raw_headers=scope["headers"],
-        request_url=request_url(scope, headers) if platform == "square" else "",
-        quarantine_id=int(kept.group(1)) if kept else None,
-    )
+    if active is not None:
+        recorder, started, scope = active
+        elapsed = (perf_counter() - started) * 1000
+        recorder.note((time.time(), elapsed, scope, problem, (platform, headers)))
