@@ -15,7 +15,7 @@ from bridge.outbox import Outbox
 from bridge.samples import sample_body
 from bridge.settings import SettingsError, load_bridge_settings
 from tests.service.events import inventory
-from tests.support.bridge import SECRET, Stack, post_signed, running_stack, wait_for_event
+from tests.support.bridge import Stack, post_signed, running_stack, wait_for_event
 from tests.support.processes import REPO_ROOT, cli_argv
 
 BAD_LEVEL = b'{"inventory_item_id": "not-a-number", "location_id": {"nested": true}}'
@@ -52,6 +52,7 @@ async def test_the_live_stream_sends_each_new_delivery(stack: Stack) -> None:
                     break
     assert (row["outcome"], row["reason"], row["topic"]) == ("rejected", "bad_signature", "t/x")
     assert row["hint"] == "Tried WEBHOOK_SECRET; none matched the signature."
+    assert row["latency"].endswith(" ms")
     assert not any("hmac" in header for header in row["headers"])
 
 
@@ -146,7 +147,8 @@ def test_an_exposed_console_without_token_is_refused_at_startup() -> None:
         load_bridge_settings(http_listen="0.0.0.0:8080", console_token="")
     assert load_bridge_settings(http_listen="0.0.0.0:8080", console_token="t").console_token
     assert not load_bridge_settings(http_listen="0.0.0.0:8080", console=False).console
-    assert SECRET  # the tests' webhook secret is never the console token
+    with pytest.raises(SettingsError, match="console_ring_size"):
+        load_bridge_settings(console_ring_size=0)
 
 
 def test_the_bridge_command_exits_with_one_line_naming_the_token(tmp_path: Path) -> None:
