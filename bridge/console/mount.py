@@ -39,6 +39,7 @@ class Console:
         settings = self._settings
         core = CoreReader(settings.core, settings.publisher_token, settings.core_credentials())
         parked = ParkedOutbox(settings.data_dir)
+        quarantine = QuarantineActions(self._quarantine, settings)
         pages = ConsolePages(
             settings=settings,
             recorder=self.recorder,
@@ -46,12 +47,13 @@ class Console:
             names=SecretNames.of(settings),
             core=core,
             parked=parked,
-            quarantine=QuarantineActions(self._quarantine, settings),
+            quarantine=quarantine,
         )
         app.register(pages.router())
 
         async def close() -> None:
             await core.close()
             parked.close()
+            quarantine.close()
 
         app.on_shutdown.append(close)

@@ -8,15 +8,23 @@ publish to the core; an entry the core took is removed.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from pathlib import Path
 
-from bridge.quarantine import Quarantine, QuarantinedDelivery
+from bridge.quarantine import _SCHEMA, QUARANTINE_FILE, Quarantine, QuarantinedDelivery
 from bridge.redrive import RedriveOutcome, _publish, _reparse
 from bridge.settings import BridgeSettings
+from bridge.sqlite_thread import SqliteThread
 
 MAX_QUARANTINE_SHOWN = 200
 """The console lists at most this many quarantined entries (the newest first)."""
 MAX_PAYLOAD_SHOWN = 65_536
 """A payload shown on request is clipped to this many bytes."""
+# The newest entries without their bodies (a listing never loads a payload).
+_LIST = (
+    "SELECT id, platform, topic, delivery_id, reason, errors, headers, x'', received_at "
+    "FROM quarantine ORDER BY id DESC LIMIT ?"
+)
 
 
 class QuarantineActions:
@@ -26,11 +34,23 @@ class QuarantineActions:
         """Acts on `quarantine`, publishing re-drives to the core `settings` name."""
         self._quarantine = quarantine
         self._settings = settings
+        self._reader = SqliteThread(Path(settings.data_dir) / QUARANTINE_FILE, _SCHEMA)
 
     async def list(self) -> tuple[list[QuarantinedDelivery], int]:
-        """Up to MAX_QUARANTINE_SHOWN entries, newest first, and how many are kept."""
-        entries = await asyncio.to_thread(self._quarantine.list)
-        return list(reversed(entries))[:MAX_QUARANTINE_SHOWN], len(entries)
+        """Up to MAX_QUARANTINE_SHOWN entries (newest first, bodies left out) and how many
+        are kept."""
+
+        def select(connection: sqlite3.Connection) -> tuple[list[tuple[object, ...]], int]:
+            rows = connection.execute(_LIST, (MAX_QUARANTINE_SHOWN,)).fetchall()
+            total = connection.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0]
+            return [tuple(row) for row in rows], int(total)
+
+        rows, total = await self._reader.run(select)
+        return [QuarantinedDelivery.from_row(row) for row in rows], total
+
+    def close(self) -> None:
+        """Closes the listing's connection."""
+        self._reader.close()
 
     async def get(self, entry_id: int) -> QuarantinedDelivery | None:
         """One entry with its payload, or None."""

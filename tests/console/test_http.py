@@ -160,3 +160,14 @@ def test_the_bridge_command_exits_with_one_line_naming_the_token(tmp_path: Path)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert "COMMERCE_GATEWAY_CONSOLE_TOKEN" in done.stderr and "0.0.0.0" in done.stderr
+
+
+async def test_what_a_sender_controls_is_shown_escaped(stack: Stack) -> None:
+    async with httpx.AsyncClient() as client:
+        topic = "<script>alert(1)</script>"
+        await post_signed(client, stack.url, "shopify", b"{}", secret="wrong", topic=topic)
+        page = await client.get(f"{stack.url}/console")
+    assert "<script>alert" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert "script-src" not in page.headers["content-security-policy"]  # 'self' only
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
