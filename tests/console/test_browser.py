@@ -103,6 +103,15 @@ def test_a_wrongly_signed_delivery_appears_live_with_reason_and_hint(servers: Se
         assert SECRET not in driver.page_source  # never a secret
         post(servers.url, "shopify", BAD_LEVEL, "inventory_levels/update")
         wait_until(driver, lambda d: "quarantined" in rows(d)[0], "the quarantined row")
+        count = sample_body("square", "inventory.count.updated")
+        target = f"{servers.url}/webhooks/square"
+        proxied = signed("square", count, url="https://hooks.example.com/square")
+        assert httpx.post(target, content=count, headers=proxied).status_code == 403
+        wait_until(driver, lambda d: "square" in rows(d)[0], "the Square row")
+        assert f"the expected URL was {target} (this request's URL)" in rows(driver)[0]
+        level = sample_body("betterdata", "inventory.updated")
+        assert post(servers.url, "betterdata", level, "").status_code == 200
+        wait_until(driver, lambda d: "betterdata" in rows(d)[0], "the Better Data row")
         driver.refresh()  # the chart is drawn by the server
         wait_until(driver, live, "the live stream after reload")
         assert (
