@@ -56,6 +56,12 @@ Scope = MutableMapping[str, Any]
 Endpoint = Callable[[Scope, Any, Any], Awaitable[None]]
 
 
+def _kept_headers(raw: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[bytes, bytes], ...]:
+    """At most MAX_HEADERS headers, signatures and credentials dropped, clipped."""
+    kept = [(n[:100], v[:MAX_HEADER_CHARS]) for n, v in raw if n not in _DROPPED]
+    return tuple(kept[:MAX_HEADERS])
+
+
 def _kept_header(name: bytes) -> bool:
     lowered = name.decode("latin-1").lower()
     return not any(part in lowered for part in _SECRET_HEADER_PARTS)
@@ -82,7 +88,7 @@ class Delivery(NamedTuple):
         """The kept headers, decoded, without signatures or credentials, values clipped."""
         return [
             (name.decode("latin-1").lower(), value.decode("latin-1")[:MAX_HEADER_CHARS])
-            for name, value in self.raw_headers[:MAX_HEADERS]
+            for name, value in self.raw_headers
             if _kept_header(name)
         ]
 
@@ -258,7 +264,7 @@ class DeliveryRecorder:
                 reason,
                 status,
                 latency_ms,
-                tuple(h for h in raw_headers if h[0] not in _DROPPED),
+                _kept_headers(raw_headers),
                 url,
                 quarantine_id,
             )

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from bridge.console.hints import SecretNames, hint
-from bridge.console.recorder import DeliveryRecorder, Filters
+from bridge.console.recorder import MAX_HEADER_CHARS, MAX_HEADERS, DeliveryRecorder, Filters
 from tests.support.bridge import bridge_settings
 
 
@@ -126,3 +126,12 @@ def test_square_bad_signature_hint_names_the_expected_url() -> None:
     text = _rejected(recorder, "square", "", url="http://127.0.0.1:8080/webhooks/square")
     assert text.startswith('Tried [secrets.shops."m-1"] square, WEBHOOK_SECRET;')
     assert "the expected URL was http://127.0.0.1:8080/webhooks/square (this request's URL)" in text
+
+
+def test_kept_headers_are_bounded_in_count_and_size() -> None:
+    recorder = DeliveryRecorder(10)
+    raw = [(f"x-h{n}".encode(), b"v" * 5000) for n in range(50)]
+    add(recorder, raw_headers=raw)
+    (entry,) = recorder.newest()
+    assert len(entry.raw_headers) == MAX_HEADERS
+    assert all(len(value) == MAX_HEADER_CHARS for _, value in entry.raw_headers)
