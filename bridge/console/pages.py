@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
 from litestar import Request, Response, Router, get, post
 from litestar.enums import MediaType
+from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, ServerSentEvent
@@ -67,7 +69,9 @@ def problem(
     titles = {
         401: "Console login required",
         403: "Console request refused",
+        400: "Bad console request",
         404: "Not found",
+        405: "Method not allowed",
         413: "Request body too large",
         503: "Console busy",
     }
@@ -80,6 +84,13 @@ def problem(
         "instance": request.url.path,
     }
     return Response(body, status_code=status, media_type=PROBLEM_CONTENT_TYPE)
+
+
+def _http_problem(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    """Litestar's own refusals on console routes (bad path value, body too large, ...) as
+    problem+json too."""
+    reason = HTTPStatus(error.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+    return problem(request, error.status_code, reason, str(error.detail)[:200])
 
 
 def _text(request: Request[Any, Any, Any], name: str) -> str:
@@ -201,6 +212,7 @@ class ConsolePages:
             before_request=guard,
             include_in_schema=False,
             request_max_body_size=MAX_FORM_BYTES,
+            exception_handlers={HTTPException: _http_problem},
         )
         return Router(path="/", route_handlers=[guarded, static], include_in_schema=False)
 

@@ -171,3 +171,12 @@ async def test_what_a_sender_controls_is_shown_escaped(stack: Stack) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "script-src" not in page.headers["content-security-policy"]  # 'self' only
     assert page.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+async def test_an_oversized_form_is_refused_as_a_problem(stack: Stack) -> None:
+    async with httpx.AsyncClient() as client:
+        csrf = await csrf_of(client, f"{stack.url}/console/login")
+        data = {"csrf": csrf, "token": "x" * 20_000}
+        refused = await client.post(f"{stack.url}/console/login", data=data)
+    assert refused.status_code == 413
+    assert refused.headers["content-type"] == "application/problem+json"
