@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -109,7 +109,10 @@ class BridgeSettings(BaseSettings):
     )
     console: bool = Field(True, validation_alias=_env("COMMERCE_GATEWAY_CONSOLE", "console"))
     console_token: str = Field(
-        "", repr=False, validation_alias=_env("COMMERCE_GATEWAY_CONSOLE_TOKEN", "console_token")
+        "",
+        repr=False,
+        validate_default=True,
+        validation_alias=_env("COMMERCE_GATEWAY_CONSOLE_TOKEN", "console_token"),
     )
     console_ring_size: int = Field(
         1000,
@@ -141,15 +144,17 @@ class BridgeSettings(BaseSettings):
     def _check_level(cls, value: str) -> str:
         return check_log_level(value)
 
-    @model_validator(mode="after")
-    def _check_console(self) -> BridgeSettings:
-        host = split_host_port(self.http_listen)[0]
-        if self.console and not self.console_token and not is_loopback(host):
+    @field_validator("console_token")
+    @classmethod
+    def _check_console(cls, value: str, info: ValidationInfo) -> str:
+        listen, console = info.data.get("http_listen"), info.data.get("console")
+        host = split_host_port(listen)[0] if listen else "127.0.0.1"
+        if console and not value and not is_loopback(host):
             raise ValueError(
                 f"the console at /console needs COMMERCE_GATEWAY_CONSOLE_TOKEN when listening on "
                 f"{host} (not loopback); set it, or COMMERCE_GATEWAY_CONSOLE=false"
             )
-        return self
+        return value
 
     @classmethod
     def settings_customise_sources(
