@@ -12,7 +12,7 @@ PROTO_FILES := $(wildcard proto/commercegateway/v1/*.proto)
 API_BASELINE := proto/releases/commercegateway-v1.binpb
 GEN_DIR := clients/python
 
-.PHONY: help install install-postgres run test lint typecheck proto proto-check proto-lint \
+.PHONY: help install install-postgres install-chromium run test lint typecheck proto proto-check proto-lint \
         proto-breaking proto-release pytest test-ts bench clean
 
 help: ## List the targets.
@@ -27,11 +27,14 @@ $(TS_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
 	cd $(TS_DIR) && npm ci --no-audit --no-fund
 	@touch $(TS_STAMP)
 
-install: $(STAMP) install-postgres ## Create .venv and install the project, dev tools and test servers (idempotent).
+install: $(STAMP) install-postgres install-chromium ## Create .venv and install the project, dev tools and test servers (idempotent).
 	@if [ -f $(TS_DIR)/package.json ]; then $(MAKE) --no-print-directory $(TS_STAMP); fi
 
 install-postgres: ## Install PostgreSQL server binaries from Debian when missing (needed by the tests).
 	@bash scripts/ensure-postgres.sh
+
+install-chromium: ## Install Debian's chromium and chromium-driver when missing (console browser tests).
+	@bash scripts/ensure-chromium.sh >/dev/null
 
 run: $(STAMP) ## Start core and bridge together on embedded defaults (SQLite, loopback).
 	$(BIN)/commerce-gateway run

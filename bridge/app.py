@@ -9,6 +9,7 @@ from litestar import Litestar, Response, get
 from litestar.handlers import asgi
 from litestar.openapi import OpenAPIConfig
 
+from bridge.console.mount import Console
 from bridge.fastpath import ENDPOINT_STATE_KEY, FastPath, with_fast_path
 from bridge.forwarder import Forwarder
 from bridge.openapi_doc import document_webhooks
@@ -64,6 +65,7 @@ def _probes(forwarder: Forwarder) -> list[Any]:
 def create_app(settings: BridgeSettings, forwarder: Forwarder) -> Litestar:
     """Builds the app; its lifespan starts and stops the forwarder."""
     quarantine = Quarantine(settings.data_dir)
+    console = Console(settings, quarantine)
     endpoint = WebhookEndpoint(
         config=settings.verification_config(),
         max_body_bytes=settings.max_body_bytes,
@@ -98,6 +100,7 @@ def create_app(settings: BridgeSettings, forwarder: Forwarder) -> Litestar:
     )
     document_webhooks(app)
     app.state[ENDPOINT_STATE_KEY] = endpoint  # served ahead of Litestar; see bridge.fastpath
+    console.mount(app)  # /console; records what the endpoint in app.state answers
     return app
 
 

@@ -19,6 +19,7 @@ from bridge.asgi_io import (
     send_json,
     send_problem,
 )
+from bridge.console.recorder import record_delivery, record_rejection
 from bridge.forwarder import Forwarder, ForwardUnavailableError
 from bridge.intake import (
     ClientDisconnectedError,
@@ -160,6 +161,7 @@ class WebhookEndpoint:
 
     def _outcome(self, delivery: ParsedDelivery, outcome: str, destination: str | None) -> None:
         self._metrics.delivery(delivery.platform, delivery.topic, outcome)
+        record_delivery(delivery, outcome)
         logger.info(
             "delivery " + outcome,
             extra={
@@ -179,6 +181,7 @@ class WebhookEndpoint:
     ) -> None:
         platform = problem.platform or path_platform
         self._metrics.rejection(platform, problem.status, problem.reason)
+        record_rejection(problem, platform, headers)
         topic, delivery_id = describe(headers)
         logger.warning(
             "delivery rejected",

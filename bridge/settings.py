@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,6 +22,7 @@ from service.config_values import (
     SettingOrigins,
     SettingsError,
     check_log_level,
+    is_loopback,
     split_host_port,
 )
 
@@ -115,6 +116,19 @@ class BridgeSettings(BaseSettings):
     core_tls_ca: Path | None = Field(
         None, validation_alias=_env("COMMERCE_GATEWAY_CORE_TLS_CA", "core_tls_ca")
     )
+    console: bool = Field(True, validation_alias=_env("COMMERCE_GATEWAY_CONSOLE", "console"))
+    console_token: str = Field(
+        "",
+        repr=False,
+        validate_default=True,
+        validation_alias=_env("COMMERCE_GATEWAY_CONSOLE_TOKEN", "console_token"),
+    )
+    console_ring_size: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        validation_alias=_env("COMMERCE_GATEWAY_CONSOLE_RING_SIZE", "console_ring_size"),
+    )
     shop_secrets: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict, exclude=True, repr=False
     )
@@ -145,6 +159,18 @@ class BridgeSettings(BaseSettings):
     @classmethod
     def _check_level(cls, value: str) -> str:
         return check_log_level(value)
+
+    @field_validator("console_token")
+    @classmethod
+    def _check_console(cls, value: str, info: ValidationInfo) -> str:
+        listen, console = info.data.get("http_listen"), info.data.get("console")
+        host = split_host_port(listen)[0] if listen else "127.0.0.1"
+        if console and not value and not is_loopback(host):
+            raise ValueError(
+                f"the console at /console needs COMMERCE_GATEWAY_CONSOLE_TOKEN when listening on "
+                f"{host} (not loopback); set it, or COMMERCE_GATEWAY_CONSOLE=false"
+            )
+        return value
 
     @classmethod
     def settings_customise_sources(

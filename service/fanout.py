@@ -27,6 +27,7 @@ class Subscription(Generic[T]):
         self.lagged = False
         self.overflowed = False
         self.closed = False
+        self.peer = ""  # the subscriber's address, for status reports
         self._queue: deque[tuple[int, T]] = deque()
         self._ready = asyncio.Event()
 
@@ -71,6 +72,11 @@ class Subscription(Generic[T]):
     def pending(self) -> int:
         """Items waiting in the queue."""
         return len(self._queue)
+
+    @property
+    def delivered_through(self) -> int:
+        """The sequence through which the subscriber was handed its items (the queue's view)."""
+        return self._queue[0][0] - 1 if self._queue else self.offered_through
 
     async def wait(self, timeout: float) -> bool:
         """Waits until items arrive or the subscription ends; False after `timeout`."""
@@ -127,6 +133,10 @@ class Broadcaster:
     def count(self) -> int:
         """Registered subscriptions."""
         return len(self._subscriptions)
+
+    def subscriptions(self) -> tuple[Subscription[Any], ...]:
+        """The registered subscriptions now (for status reports)."""
+        return tuple(self._subscriptions)
 
     def close(self) -> None:
         """Ends every subscription and refuses new ones (server shutdown)."""

@@ -14,6 +14,7 @@ from service import convert, validation
 from service.auth import Authorizer
 from service.errors import CoreError, InvalidArgumentError, NotFoundError, status_of
 from service.paging import decode_page_token, encode_page_token
+from service.status import core_status
 from service.store.base import EventStore
 from service.subscriptions import SubscriptionService
 from service.wire import EventFrames
@@ -230,5 +231,17 @@ class CoreServicer(api_grpc.CoreServiceServicer):
             bindings = validation.check_bindings(request)
             session = await self.store.bind_session(request.session_id, request.shop, bindings)
             return api.BindSessionResponse(session=convert.session_message(session))
+
+        return await self._unary(context, work)
+
+    async def GetCoreStatus(
+        self,
+        request: api.GetCoreStatusRequest,
+        context: Unary[api.GetCoreStatusRequest, api.GetCoreStatusResponse],
+    ) -> api.GetCoreStatusResponse:
+        """Returns the head sequence and the connected subscribers' lag; see the proto."""
+
+        async def work() -> api.GetCoreStatusResponse:
+            return core_status(self.subscriptions.broadcaster)
 
         return await self._unary(context, work)

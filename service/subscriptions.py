@@ -94,6 +94,7 @@ class SubscriptionService:
             if after < info.compacted_through:
                 raise CursorOutOfRangeError(after, info.compacted_through + 1)
         subscription = self.broadcaster.subscribe(select, self.capacity)
+        subscription.peer = context.peer()
         try:
             await context.send_initial_metadata(())
             pump = Pump(subscription, replay, self.heartbeat_seconds)

@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench.console import DEFERRED, FIGURE, measure_console
 from tests.bench.live import Plan, measure_live
 from tests.bench.report import Figure, Results, table, write_json
 from tests.bench.streams import measure_catchup, measure_idle, measure_raw
@@ -79,6 +80,8 @@ FIGURES = [
     Figure("catchup_events_per_s", "catch-up replay to one subscriber", "events/s", 100_000),
     Figure("core_rss_mb_1000_idle_streams", "core peak RSS, 1,000 idle streams", "MB", 200, False),
     Figure("generator_max_requests_per_s", "load generator capacity (req per CPU s)", "req/s"),
+    FIGURE,
+    DEFERRED,
 ]
 # The figures of the 10-subscriber runs are also the unsuffixed, headline ones.
 ALIASES = {
@@ -106,7 +109,7 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["live", "catchup", "idle", "raw"],
+        choices=["live", "catchup", "idle", "raw", "console"],
         action="append",
         help="measure only these parts (repeatable; default: all)",
     )
@@ -123,7 +126,7 @@ def _arguments() -> argparse.Namespace:
 
 
 def _measure(args: argparse.Namespace, plan: Plan, workdir: Path, results: Results) -> None:
-    parts = args.only or ["raw", "live", "catchup", "idle"]
+    parts = args.only or ["raw", "live", "catchup", "idle", "console"]
     if "raw" in parts:
         measure_raw(plan, workdir, results)
     if "live" in parts:
@@ -133,6 +136,8 @@ def _measure(args: argparse.Namespace, plan: Plan, workdir: Path, results: Resul
         measure_catchup(plan, workdir, results)
     if "idle" in parts:
         measure_idle(plan, workdir, results)
+    if "console" in parts:
+        measure_console(plan.runs, results)
     for alias, source in ALIASES.items():
         if source in results.runs:
             results.runs[alias] = results.runs[source]

@@ -698,3 +698,98 @@ class BindSessionResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___BindSessionResponse: _TypeAlias = BindSessionResponse  # noqa: Y015
+
+@_typing.final
+class GetCoreStatusRequest(_message.Message):
+    """Request of GetCoreStatus; it has no parameters."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCoreStatusRequest: _TypeAlias = GetCoreStatusRequest  # noqa: Y015
+
+@_typing.final
+class SubscriberStatus(_message.Message):
+    """One subscriber stream connected to the core now (events, alerts or completions)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PEER_FIELD_NUMBER: _builtins.int
+    DELIVERED_SEQUENCE_FIELD_NUMBER: _builtins.int
+    BEHIND_FIELD_NUMBER: _builtins.int
+    REPLAYING_FIELD_NUMBER: _builtins.int
+    QUEUED_FIELD_NUMBER: _builtins.int
+    CAPACITY_FIELD_NUMBER: _builtins.int
+    peer: _builtins.str
+    """The subscriber's network address, as gRPC reports it."""
+    delivered_sequence: _builtins.int
+    """The sequence through which the stream has been handed its items; 0 while it replays."""
+    behind: _builtins.int
+    """How many sequences the stream is behind the head; 0 while it replays (see replaying)."""
+    replaying: _builtins.bool
+    """Whether the stream is still replaying stored items (its position is then not tracked)."""
+    queued: _builtins.int
+    """Items queued for the stream and not yet sent."""
+    capacity: _builtins.int
+    """How many items the stream's queue holds before the subscriber is ended as too slow."""
+    def __init__(
+        self,
+        *,
+        peer: _builtins.str = ...,
+        delivered_sequence: _builtins.int = ...,
+        behind: _builtins.int = ...,
+        replaying: _builtins.bool = ...,
+        queued: _builtins.int = ...,
+        capacity: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["behind", b"behind", "capacity", b"capacity", "delivered_sequence", b"delivered_sequence", "peer", b"peer", "queued", b"queued", "replaying", b"replaying"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubscriberStatus: _TypeAlias = SubscriberStatus  # noqa: Y015
+
+@_typing.final
+class GetCoreStatusResponse(_message.Message):
+    """Response of GetCoreStatus."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEAD_SEQUENCE_FIELD_NUMBER: _builtins.int
+    SUBSCRIBERS_FIELD_NUMBER: _builtins.int
+    SUBSCRIBER_COUNT_FIELD_NUMBER: _builtins.int
+    SLOW_SUBSCRIBERS_ENDED_FIELD_NUMBER: _builtins.int
+    head_sequence: _builtins.int
+    """The newest sequence of the log (0 when nothing was stored yet)."""
+    subscriber_count: _builtins.int
+    """How many streams are connected in all (may exceed the subscribers listed)."""
+    slow_subscribers_ended: _builtins.int
+    """How many live subscribers were ended for falling too far behind since the core started."""
+    @_builtins.property
+    def subscribers(self) -> _containers.RepeatedCompositeFieldContainer[Global___SubscriberStatus]:
+        """The subscriber streams connected now, at most 1,000 (the most behind first)."""
+
+    def __init__(
+        self,
+        *,
+        head_sequence: _builtins.int = ...,
+        subscribers: _abc.Iterable[Global___SubscriberStatus] | None = ...,
+        subscriber_count: _builtins.int = ...,
+        slow_subscribers_ended: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["head_sequence", b"head_sequence", "slow_subscribers_ended", b"slow_subscribers_ended", "subscriber_count", b"subscriber_count", "subscribers", b"subscribers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCoreStatusResponse: _TypeAlias = GetCoreStatusResponse  # noqa: Y015

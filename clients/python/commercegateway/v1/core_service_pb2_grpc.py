@@ -88,6 +88,11 @@ class CoreServiceStub:
                 request_serializer=commercegateway_dot_v1_dot_core__service__pb2.BindSessionRequest.SerializeToString,
                 response_deserializer=commercegateway_dot_v1_dot_core__service__pb2.BindSessionResponse.FromString,
                 _registered_method=True)
+        self.GetCoreStatus = channel.unary_unary(
+                '/commercegateway.v1.CoreService/GetCoreStatus',
+                request_serializer=commercegateway_dot_v1_dot_core__service__pb2.GetCoreStatusRequest.SerializeToString,
+                response_deserializer=commercegateway_dot_v1_dot_core__service__pb2.GetCoreStatusResponse.FromString,
+                _registered_method=True)
 
 
 class CoreServiceServicer:
@@ -166,6 +171,14 @@ class CoreServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCoreStatus(self, request, context):
+        """Returns what an operator watches: the head sequence of the log and every subscriber stream
+        connected now with how far behind the head it is. Accepts the subscriber or publisher token.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CoreServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -208,6 +221,11 @@ def add_CoreServiceServicer_to_server(servicer, server):
                     servicer.BindSession,
                     request_deserializer=commercegateway_dot_v1_dot_core__service__pb2.BindSessionRequest.FromString,
                     response_serializer=commercegateway_dot_v1_dot_core__service__pb2.BindSessionResponse.SerializeToString,
+            ),
+            'GetCoreStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCoreStatus,
+                    request_deserializer=commercegateway_dot_v1_dot_core__service__pb2.GetCoreStatusRequest.FromString,
+                    response_serializer=commercegateway_dot_v1_dot_core__service__pb2.GetCoreStatusResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -440,6 +458,33 @@ class CoreService:
             '/commercegateway.v1.CoreService/BindSession',
             commercegateway_dot_v1_dot_core__service__pb2.BindSessionRequest.SerializeToString,
             commercegateway_dot_v1_dot_core__service__pb2.BindSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCoreStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/commercegateway.v1.CoreService/GetCoreStatus',
+            commercegateway_dot_v1_dot_core__service__pb2.GetCoreStatusRequest.SerializeToString,
+            commercegateway_dot_v1_dot_core__service__pb2.GetCoreStatusResponse.FromString,
             options,
             channel_credentials,
             insecure,

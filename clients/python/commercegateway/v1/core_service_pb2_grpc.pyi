@@ -68,6 +68,10 @@ class CoreServiceStub:
     """Binds cart tokens, checkout ids or order ids to a conversational session, so that the
     order they produce completes that session. Creates the session when it is new.
     """
+    GetCoreStatus: _grpc.UnaryUnaryMultiCallable[_core_service_pb2.GetCoreStatusRequest, _core_service_pb2.GetCoreStatusResponse]
+    """Returns what an operator watches: the head sequence of the log and every subscriber stream
+    connected now with how far behind the head it is. Accepts the subscriber or publisher token.
+    """
 
 @_typing.type_check_only
 class CoreServiceAsyncStub(CoreServiceStub):
@@ -108,6 +112,10 @@ class CoreServiceAsyncStub(CoreServiceStub):
     BindSession: _aio.UnaryUnaryMultiCallable[_core_service_pb2.BindSessionRequest, _core_service_pb2.BindSessionResponse]  # type: ignore[assignment]
     """Binds cart tokens, checkout ids or order ids to a conversational session, so that the
     order they produce completes that session. Creates the session when it is new.
+    """
+    GetCoreStatus: _aio.UnaryUnaryMultiCallable[_core_service_pb2.GetCoreStatusRequest, _core_service_pb2.GetCoreStatusResponse]  # type: ignore[assignment]
+    """Returns what an operator watches: the head sequence of the log and every subscriber stream
+    connected now with how far behind the head it is. Accepts the subscriber or publisher token.
     """
 
 class CoreServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -194,6 +202,16 @@ class CoreServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_core_service_pb2.BindSessionResponse, _abc.Awaitable[_core_service_pb2.BindSessionResponse]]:
         """Binds cart tokens, checkout ids or order ids to a conversational session, so that the
         order they produce completes that session. Creates the session when it is new.
+        """
+
+    @_abc_1.abstractmethod
+    def GetCoreStatus(
+        self,
+        request: _core_service_pb2.GetCoreStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_core_service_pb2.GetCoreStatusResponse, _abc.Awaitable[_core_service_pb2.GetCoreStatusResponse]]:
+        """Returns what an operator watches: the head sequence of the log and every subscriber stream
+        connected now with how far behind the head it is. Accepts the subscriber or publisher token.
         """
 
 def add_CoreServiceServicer_to_server(servicer: CoreServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
