@@ -13,7 +13,7 @@ API_BASELINE := proto/releases/commercegateway-v1.binpb
 GEN_DIR := clients/python
 
 .PHONY: help install install-postgres install-chromium run test lint typecheck proto proto-check proto-lint \
-        proto-breaking proto-release pytest test-ts bench clean
+        proto-breaking proto-release pytest test-ts screenshots bench clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ test-ts: install ## The TypeScript client's tests against a real core.
 	@if [ -f $(TS_DIR)/package.json ]; then cd $(TS_DIR) && PATH="$(abspath $(BIN)):$$PATH" npm test; fi
 
 test: install lint typecheck proto-lint proto-breaking proto-check pytest test-ts ## Everything CI runs.
+
+screenshots: install ## Refresh the README's console screenshots (docs/console/*.png) from the browser tests.
+	COMMERCE_GATEWAY_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q tests/console/test_browser.py
 
 bench: $(STAMP) ## Benchmarks: prints a table and writes bench-results.json.
 	$(BIN)/python -m tests.bench

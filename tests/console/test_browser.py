@@ -1,7 +1,8 @@
 """The operator console in a real browser (headless Debian Chromium) against a real bridge and
 core, each in its own process: live deliveries, quarantine re-drive, token login.
 
-Each test saves screenshots of what it shows into docs/console/ (the README shows them).
+Each test saves screenshots of what it shows; `make screenshots` saves them into docs/console/,
+where the README shows them.
 """
 
 from __future__ import annotations

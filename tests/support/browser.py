@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,9 @@ from tests.support.processes import REPO_ROOT
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 SCREENSHOTS = REPO_ROOT / "docs" / "console"
+# `make screenshots` sets this to refresh the README's pictures; otherwise a test run leaves the
+# committed files alone and saves its screenshots in a temporary folder.
+UPDATE_SCREENSHOTS_ENV = "COMMERCE_GATEWAY_UPDATE_SCREENSHOTS"
 WAIT_SECONDS = 15.0
 _FLAGS = (
     "--headless",
@@ -57,8 +61,12 @@ def wait_until(driver: WebDriver, condition: Callable[[WebDriver], object], what
 
 
 def screenshot(driver: WebDriver, name: str) -> Path:
-    """Saves the current page as docs/console/<name>.png (shown by the README)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    """Saves the current page as <name>.png: in docs/console/ (shown by the README) when
+    COMMERCE_GATEWAY_UPDATE_SCREENSHOTS=1, else in a temporary folder."""
+    folder = SCREENSHOTS
+    if os.environ.get(UPDATE_SCREENSHOTS_ENV) != "1":
+        folder = Path(tempfile.gettempdir()) / "commerce-gateway-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     driver.save_screenshot(str(path))
     return path
