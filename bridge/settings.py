@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -15,6 +15,7 @@ from pydantic_settings import (
 )
 
 from bridge.core_channel import core_credentials
+from bridge.http_limits import HttpLimits
 from bridge.pipeline import PlatformName, PlatformSecrets, VerificationConfig
 from service.config_file import ConfigFileError, config_section
 from service.config_values import SettingsError, check_log_level, split_host_port
@@ -107,6 +108,38 @@ class BridgeSettings(BaseSettings):
     core_tls_ca: Path | None = Field(
         None, validation_alias=_env("COMMERCE_GATEWAY_CORE_TLS_CA", "core_tls_ca")
     )
+    max_header_bytes: int = Field(
+        32_768,
+        gt=0,
+        validation_alias=_env("COMMERCE_GATEWAY_MAX_HEADER_BYTES", "max_header_bytes"),
+    )
+    max_header_line_bytes: int = Field(
+        8_192,
+        gt=0,
+        validation_alias=_env("COMMERCE_GATEWAY_MAX_HEADER_LINE_BYTES", "max_header_line_bytes"),
+    )
+    max_header_count: int = Field(
+        100,
+        gt=0,
+        validation_alias=_env("COMMERCE_GATEWAY_MAX_HEADER_COUNT", "max_header_count"),
+    )
+    header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        validation_alias=_env("COMMERCE_GATEWAY_HEADER_TIMEOUT_SECONDS", "header_timeout_seconds"),
+    )
+    body_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        validation_alias=_env("COMMERCE_GATEWAY_BODY_TIMEOUT_SECONDS", "body_timeout_seconds"),
+    )
+    max_buffered_body_bytes: int = Field(
+        67_108_864,
+        gt=0,
+        validation_alias=_env(
+            "COMMERCE_GATEWAY_MAX_BUFFERED_BODY_BYTES", "max_buffered_body_bytes"
+        ),
+    )
     shop_secrets: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict, exclude=True, repr=False
     )
@@ -125,6 +158,25 @@ class BridgeSettings(BaseSettings):
         if not Path(value).is_file():
             raise ValueError(f"CA file not found: {value}")
         return value
+
+    @model_validator(mode="after")
+    def _check_buffered_body(self) -> BridgeSettings:
+        if self.max_buffered_body_bytes < self.max_body_bytes:
+            raise ValueError(
+                "max_buffered_body_bytes must be at least max_body_bytes "
+                f"({self.max_buffered_body_bytes} < {self.max_body_bytes})"
+            )
+        return self
+
+    def http_limits(self) -> HttpLimits:
+        """The HTTP connection limits (header size, read timeouts) the server enforces."""
+        return HttpLimits(
+            max_header_bytes=self.max_header_bytes,
+            max_header_line_bytes=self.max_header_line_bytes,
+            max_header_count=self.max_header_count,
+            header_timeout=self.header_timeout_seconds,
+            body_timeout=self.body_timeout_seconds,
+        )
 
     @field_validator("log_level")
     @classmethod
