@@ -231,7 +231,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     def _discard(self, size: int) -> None:
         self._discarded += size
         if self._discarded > self._limits.linger_bytes:
-            self._close()
+            self.transport.pause_reading()  # read no more; the linger timer closes it
 
     def _close(self) -> None:
         if not self.transport.is_closing():
