@@ -10,8 +10,9 @@ RETRY_AFTER_SECONDS = 5  # the Retry-After of the 503 answered when the budget i
 
 
 class BodyBudget:
-    """At most `limit` bytes of request bodies held at once (read so far or announced by a
-    Content-Length); a request that would go beyond gets 503 `overloaded` with Retry-After."""
+    """At most `limit` bytes of request bodies held at once, counted as they are read (a
+    Content-Length alone reserves nothing, so that slow senders hold only what they sent); a
+    request whose next bytes would go beyond gets 503 `overloaded` with Retry-After."""
 
     def __init__(self, limit: int) -> None:
         """A budget of `limit` bytes, none held."""
@@ -29,36 +30,25 @@ class BodyHold:
     def __init__(self, budget: BodyBudget) -> None:
         """Holds nothing yet."""
         self._budget = budget
-        self._reserved = 0
-        self._used = 0
-
-    def reserve(self, size: int) -> None:
-        """Holds `size` bytes ahead (a Content-Length); 503 if the budget has no room."""
-        self._grow(size - self._reserved)
+        self._held = 0
 
     def take(self, size: int) -> None:
-        """Counts `size` more bytes read; holds more only beyond what is reserved."""
-        self._used += size
-        self._grow(self._used - self._reserved)
-
-    def release(self) -> None:
-        """Gives every held byte back."""
-        self._budget.held -= self._reserved
-        self._reserved = self._used = 0
-
-    def _grow(self, extra: int) -> None:
-        if extra <= 0:
-            return
+        """Holds `size` more bytes; 503 if the budget has no room for them."""
         budget = self._budget
-        if budget.held + extra > budget.limit:
+        if budget.held + size > budget.limit:
             raise ProblemError(
                 "overloaded",
                 "body_buffer_full",
                 f"The bridge holds {budget.limit} bytes of request bodies already; "
                 f"retry in {RETRY_AFTER_SECONDS} s.",
             )
-        budget.held += extra
-        self._reserved += extra
+        budget.held += size
+        self._held += size
+
+    def release(self) -> None:
+        """Gives every held byte back."""
+        self._budget.held -= self._held
+        self._held = 0
 
     def __enter__(self) -> BodyHold:
         """Starts holding."""

@@ -34,12 +34,9 @@ async def read_limited_body(
     hold: BodyHold | None = None,
 ) -> bytes:
     """Reads the body; 413 as soon as it exceeds `limit`, whatever Content-Length says.
-    With a `hold`, the bytes announced and read count against its budget (503 when spent)."""
-    declared = int(content_length) if content_length and content_length.isdigit() else None
-    if declared is not None and declared > limit:
+    With a `hold`, the bytes read count against its budget (503 when spent)."""
+    if content_length is not None and content_length.isdigit() and int(content_length) > limit:
         raise _too_large(limit)
-    if hold is not None and declared is not None:
-        hold.reserve(declared)
     parts: list[bytes] = []
     size = 0
     async for chunk in chunks:

@@ -9,17 +9,19 @@ from bridge.problems import ProblemError
 from bridge.settings import SettingsError, load_bridge_settings
 
 
-def test_body_budget_reserves_announced_bytes_and_releases_them() -> None:
+def test_body_budget_counts_bytes_read_across_holds_and_releases_them() -> None:
     budget = BodyBudget(100)
     with budget.hold() as first:
-        first.reserve(60)
         first.take(50)
-        assert budget.held == 60
-        first.take(20)  # beyond the reservation: holds 10 more
+        first.take(20)
         assert budget.held == 70
-        with budget.hold() as second, pytest.raises(ProblemError) as refused:
-            second.reserve(31)
-        assert refused.value.status == 503
+        with budget.hold() as second:
+            second.take(30)
+            with pytest.raises(ProblemError) as refused:
+                second.take(1)
+            assert refused.value.status == 503
+            assert refused.value.kind == "overloaded"
+            assert budget.held == 100
         assert budget.held == 70
     assert budget.held == 0
 

@@ -210,7 +210,8 @@ async def test_bodies_beyond_the_buffer_cap_get_503_until_one_is_released(
     with contextlib.ExitStack() as cleanup:
         for hog in hogs:
             cleanup.callback(hog.close)
-            assert await hog.write(HEAD + b"Content-Length: 16384\r\n\r\n{")
+            # Each holds all of its 16 KiB body but the last byte: 4 x 16383 of 65536.
+            assert await hog.write(HEAD + b"Content-Length: 16384\r\n\r\n" + b" " * 16383)
         refused: list[httpx.Response] = []
 
         async def refused_now() -> bool:
