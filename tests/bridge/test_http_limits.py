@@ -89,12 +89,17 @@ def _peak_rss_bytes(pid: int) -> int:
     raise AssertionError("no VmHWM")
 
 
-async def test_oversized_head_gets_431(bridge: ServerProcess) -> None:
+async def test_oversized_head_gets_431_and_a_log_line(bridge: ServerProcess) -> None:
     connection = await open_raw(bridge.endpoint("http"))
     assert await connection.write(HEAD + b"X-Big: " + b"a" * 48_000)
     await _refused(connection, 431, "headers_too_large")
     _, _, problem = connection.response()
     assert problem["type"] == PROBLEM + "headers-too-large"
+    await wait_for(
+        lambda: '"reason": "headers_too_large"' in bridge.stderr_tail(1_000_000),
+        timeout=5,
+        message="the refusal's log line",
+    )
 
 
 @pytest.mark.parametrize(
