@@ -209,7 +209,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
                 "timeout",
                 "header_timeout",
                 f"The request head did not arrive within {self._limits.header_timeout:g} s.",
-            )
+            ),
+            linger=False,
         )
 
     def _body_late(self) -> None:
@@ -222,12 +223,14 @@ class LimitedHttpProtocol(HttpToolsProtocol):
                 "timeout",
                 "body_timeout",
                 f"The request body did not arrive within {self._limits.body_timeout:g} s.",
-            )
+            ),
+            linger=False,
         )
 
-    def _refuse(self, problem: ProblemError) -> None:
-        """Answers `problem`, then closes the connection once the client had time to read it
-        (lingering: what it still sends is discarded, within the linger bounds)."""
+    def _refuse(self, problem: ProblemError, *, linger: bool = True) -> None:
+        """Answers `problem`, then closes the connection: with `linger`, once the client had
+        time to read it (what it still sends is discarded, within the linger bounds); else at
+        once (a client too slow to finish its request is not sending much)."""
         if self._refused or self.transport.is_closing():
             return
         self._refused = True
@@ -254,7 +257,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         head.extend([b"\r\n", body])
         self.transport.write(b"".join(head))
         self.flow.resume_reading()
-        if not self.transport.can_write_eof():
+        if not linger or not self.transport.can_write_eof():
             self.transport.close()
             return
         self.transport.write_eof()
