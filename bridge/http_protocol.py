@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from typing import Any
 
 import httptools
@@ -21,41 +20,10 @@ from uvicorn.server import ServerState
 
 from bridge.http_limits import HttpLimits
 from bridge.problems import PROBLEM_CONTENT_TYPE, ProblemError
+from bridge.refusal_log import RefusalLog
 
 logger = logging.getLogger("bridge.http")
-LOG_INTERVAL_S = 1.0  # refusals after the first are logged at most once a second, counted
-
-
-class RefusalLog:
-    """Logs the first refusal at once, then the refusals of each following second as one
-    line per (status, reason) with a count: a flood of slow connections is not a log flood."""
-
-    def __init__(self) -> None:
-        """Nothing logged yet."""
-        self._pending: Counter[tuple[int, str]] = Counter()
-        self._flush: asyncio.TimerHandle | None = None
-
-    def refused(self, loop: asyncio.AbstractEventLoop, status: int, reason: str) -> None:
-        """Records one refusal."""
-        if self._flush is None:
-            logger.warning("request refused", extra={"status": status, "reason": reason})
-            self._flush = loop.call_later(LOG_INTERVAL_S, self._write, loop)
-            return
-        self._pending[(status, reason)] += 1
-
-    def _write(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._flush = None
-        if not self._pending:
-            return
-        for (status, reason), count in sorted(self._pending.items()):
-            logger.warning(
-                "requests refused", extra={"status": status, "reason": reason, "count": count}
-            )
-        self._pending.clear()
-        self._flush = loop.call_later(LOG_INTERVAL_S, self._write, loop)
-
-
-_refusals = RefusalLog()
+_refusals = RefusalLog(logger)
 
 
 class LimitedConfig(uvicorn.Config):

@@ -168,16 +168,6 @@ class BridgeSettings(BaseSettings):
             )
         return self
 
-    def http_limits(self) -> HttpLimits:
-        """The HTTP connection limits (header size, read timeouts) the server enforces."""
-        return HttpLimits(
-            max_header_bytes=self.max_header_bytes,
-            max_header_line_bytes=self.max_header_line_bytes,
-            max_header_count=self.max_header_count,
-            header_timeout=self.header_timeout_seconds,
-            body_timeout=self.body_timeout_seconds,
-        )
-
     @field_validator("log_level")
     @classmethod
     def _check_level(cls, value: str) -> str:
@@ -237,6 +227,16 @@ class BridgeSettings(BaseSettings):
             square_legacy_sha1=self.square_legacy_sha1,
             replay_window=timedelta(hours=self.replay_window_hours),
             timestamp_tolerance=timedelta(seconds=self.timestamp_tolerance_seconds),
+        )
+
+    def http_limits(self) -> HttpLimits:
+        """The HTTP connection limits (header size, read timeouts) the server enforces."""
+        return HttpLimits(
+            max_header_bytes=self.max_header_bytes,
+            max_header_line_bytes=self.max_header_line_bytes,
+            max_header_count=self.max_header_count,
+            header_timeout=self.header_timeout_seconds,
+            body_timeout=self.body_timeout_seconds,
         )
 
 
