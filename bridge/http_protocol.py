@@ -50,7 +50,6 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._limits = config.http_limits if isinstance(config, LimitedConfig) else HttpLimits()
         self._in_head = True  # the bytes received now belong to a request head
         self._head_bytes = 0
-        self._header_count = 0
         self._head_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None
         self._linger_timer: asyncio.TimerHandle | None = None
@@ -77,11 +76,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         while data and not self._refused and not self.transport.is_closing():
             if not self._in_head:
                 self._feed(data)
-                return
-            if self._head_timer is None:
-                self._head_timer = self.loop.call_later(
-                    self._limits.header_timeout, self._head_late
-                )
+                break
             room = self._limits.max_header_bytes - self._head_bytes
             piece, data = data[:room], data[room:]
             self._head_bytes += len(piece)
@@ -94,6 +89,17 @@ class LimitedHttpProtocol(HttpToolsProtocol):
                         f"The request head exceeds {self._limits.max_header_bytes} bytes.",
                     )
                 )
+        if self._refused or self.transport.is_closing():
+            return
+        # Timers only for what is left incomplete (a request in one read needs none): the
+        # head's from its first byte, the body's from the end of the head (both ~now).
+        if self._in_head:
+            if self._head_bytes and self._head_timer is None:
+                self._head_timer = self.loop.call_later(
+                    self._limits.header_timeout, self._head_late
+                )
+        elif self._body_timer is None:
+            self._body_timer = self.loop.call_later(self._limits.body_timeout, self._body_late)
 
     def send_400_response(self, msg: str) -> None:
         """An unparsable request: a 400 problem, then the connection is closed."""
@@ -101,25 +107,9 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     # Parser callbacks
 
-    def on_message_begin(self) -> None:
-        """A new request: its header fields are counted from zero."""
-        self._header_count = 0
-        super().on_message_begin()
-
-    def on_url(self, url: bytes) -> None:
-        """Keeps the request target; 414 once it exceeds the line bound."""
-        super().on_url(url)
-        if len(self.url) > self._limits.max_header_line_bytes:
-            raise ProblemError(
-                "uri_too_long",
-                "uri_too_long",
-                f"The request target exceeds {self._limits.max_header_line_bytes} bytes.",
-            )
-
     def on_header(self, name: bytes, value: bytes) -> None:
         """Keeps a header field; 431 for one field too long or one field too many."""
-        self._header_count += 1
-        if self._header_count > self._limits.max_header_count:
+        if len(self.headers) >= self._limits.max_header_count:
             raise ProblemError(
                 "headers_too_large",
                 "too_many_headers",
@@ -134,17 +124,25 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        """The head is complete: its timer stops and the body's starts."""
+        """The head is complete: 414 for a request target over the line bound, else its
+        timer stops (the body's starts once a feed ends with the body incomplete)."""
+        if len(self.url) > self._limits.max_header_line_bytes:
+            raise ProblemError(
+                "uri_too_long",
+                "uri_too_long",
+                f"The request target exceeds {self._limits.max_header_line_bytes} bytes.",
+            )
         self._in_head = False
-        self._cancel(self._head_timer)
-        self._head_timer = None
-        self._body_timer = self.loop.call_later(self._limits.body_timeout, self._body_late)
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         """The body is complete: its timer stops; the next bytes start the next head."""
-        self._cancel(self._body_timer)
-        self._body_timer = None
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
         self._in_head = True
         self._head_bytes = 0
         super().on_message_complete()
