@@ -9,9 +9,11 @@ from litestar import Litestar, Response, get
 from litestar.handlers import asgi
 from litestar.openapi import OpenAPIConfig
 
+from bridge.body_budget import BodyBudget
 from bridge.console.mount import Console
-from bridge.fastpath import ENDPOINT_STATE_KEY, FastPath, with_fast_path
+from bridge.fastpath import ENDPOINT_STATE_KEY, HTTP_LIMITS_STATE_KEY, FastPath, with_fast_path
 from bridge.forwarder import Forwarder
+from bridge.http_errors import problem_handlers
 from bridge.openapi_doc import document_webhooks
 from bridge.outbox import Outbox
 from bridge.quarantine import Quarantine
@@ -72,6 +74,7 @@ def create_app(settings: BridgeSettings, forwarder: Forwarder) -> Litestar:
         forwarder=forwarder,
         quarantine=quarantine,
         metrics=forwarder.metrics,
+        body_budget=BodyBudget(settings.max_buffered_body_bytes),
     )
 
     @asgi(path=list(WEBHOOK_PATHS), copy_scope=False)
@@ -97,9 +100,11 @@ def create_app(settings: BridgeSettings, forwarder: Forwarder) -> Litestar:
         on_shutdown=[shutdown],
         openapi_config=OpenAPIConfig(title="commerce-gateway bridge", version="1.0.0"),
         logging_config=None,
+        exception_handlers=problem_handlers(),
     )
     document_webhooks(app)
     app.state[ENDPOINT_STATE_KEY] = endpoint  # served ahead of Litestar; see bridge.fastpath
+    app.state[HTTP_LIMITS_STATE_KEY] = settings.http_limits()  # see bridge.serving
     console.mount(app)  # /console; records what the endpoint in app.state answers
     return app
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from bridge.body_budget import RETRY_AFTER_SECONDS
 from bridge.intake import ClientDisconnectedError
 from bridge.problems import PROBLEM_CONTENT_TYPE, ProblemError
 
@@ -70,6 +71,8 @@ async def send_json(send: Send, status: int, document: object) -> None:
 
 
 async def send_problem(send: Send, problem: ProblemError, path: str) -> None:
-    """Sends a problem+json response (with Allow on 405)."""
+    """Sends a problem+json response (with Allow on 405, Retry-After when overloaded)."""
     extra = [(b"allow", b"POST")] if problem.status == 405 else []
+    if problem.kind == "overloaded":
+        extra.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode("latin-1")))
     await send_body(send, problem.status, problem.body(path), PROBLEM_CONTENT_TYPE, extra)

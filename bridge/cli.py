@@ -81,7 +81,12 @@ def _serve_workers(
     # Workers rebuild the settings from the environment: pass the flags on through it.
     os.environ["COMMERCE_GATEWAY_CORE"] = settings.core
     os.environ["COMMERCE_GATEWAY_DATA_DIR"] = str(settings.data_dir)
-    config = uvicorn_config("bridge.app:create_asgi_from_env", factory=True, workers=workers)
+    config = uvicorn_config(
+        "bridge.app:create_asgi_from_env",
+        factory=True,
+        workers=workers,
+        limits=settings.http_limits(),
+    )
     if ready_file:
         write_ready_file(ready_file, {"http": socket_address(sock)})
     logger.info("bridge serving", extra={"http": socket_address(sock), "workers": workers})

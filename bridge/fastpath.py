@@ -10,6 +10,7 @@ from bridge.asgi_io import Receive, Scope, Send
 from bridge.routes import WEBHOOK_PATHS
 
 ENDPOINT_STATE_KEY = "webhook_endpoint"
+HTTP_LIMITS_STATE_KEY = "http_limits"  # the HttpLimits the server holds connections to
 _PATHS = frozenset(WEBHOOK_PATHS)
 
 

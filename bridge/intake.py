@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 
+from bridge.body_budget import BodyHold
 from bridge.pipeline import (
     ParsedDelivery,
     PayloadRejected,
@@ -27,9 +28,13 @@ class ClientDisconnectedError(Exception):
 
 
 async def read_limited_body(
-    chunks: AsyncIterator[bytes], limit: int, content_length: str | None
+    chunks: AsyncIterator[bytes],
+    limit: int,
+    content_length: str | None,
+    hold: BodyHold | None = None,
 ) -> bytes:
-    """Reads the body; 413 as soon as it exceeds `limit`, whatever Content-Length says."""
+    """Reads the body; 413 as soon as it exceeds `limit`, whatever Content-Length says.
+    With a `hold`, the bytes read count against its budget (503 when spent)."""
     if content_length is not None and content_length.isdigit() and int(content_length) > limit:
         raise _too_large(limit)
     parts: list[bytes] = []
@@ -38,6 +43,8 @@ async def read_limited_body(
         size += len(chunk)
         if size > limit:
             raise _too_large(limit)
+        if hold is not None:
+            hold.take(len(chunk))
         parts.append(chunk)
     return b"".join(parts)
 

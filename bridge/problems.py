@@ -16,6 +16,12 @@ ProblemKind = Literal[
     "unavailable",
     "method",
     "internal",
+    "not_found",
+    "timeout",
+    "uri_too_long",
+    "headers_too_large",
+    "bad_request",
+    "overloaded",
 ]
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -31,11 +37,18 @@ PROBLEM_TYPES: dict[ProblemKind, tuple[int, str, str]] = {
     "unavailable": (503, _BASE + "unavailable", "Delivery could not be stored, retry later"),
     "method": (405, _BASE + "method-not-allowed", "Method not allowed"),
     "internal": (500, _BASE + "callback-failed", "The webhook handler failed, retry later"),
+    "not_found": (404, _BASE + "not-found", "No such resource"),
+    "timeout": (408, _BASE + "request-timeout", "The request did not arrive in time"),
+    "uri_too_long": (414, _BASE + "uri-too-long", "Request target too long"),
+    "headers_too_large": (431, _BASE + "headers-too-large", "Request header fields too large"),
+    "bad_request": (400, _BASE + "bad-request", "Malformed HTTP request"),
+    "overloaded": (503, _BASE + "overloaded", "The bridge is busy, retry later"),
 }
 
-_KIND_BY_STATUS: dict[int, ProblemKind] = {
-    status: kind for kind, (status, _, _) in PROBLEM_TYPES.items()
-}
+# status -> the first kind answering with it (several kinds may share a status).
+_KIND_BY_STATUS: dict[int, ProblemKind] = {}
+for _kind, (_status, _, _) in PROBLEM_TYPES.items():
+    _KIND_BY_STATUS.setdefault(_status, _kind)
 
 
 class ProblemError(Exception):

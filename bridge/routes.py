@@ -19,6 +19,7 @@ from bridge.asgi_io import (
     send_json,
     send_problem,
 )
+from bridge.body_budget import BodyBudget
 from bridge.console.recorder import record_delivery, record_rejection
 from bridge.forwarder import Forwarder, ForwardUnavailableError
 from bridge.intake import (
@@ -72,10 +73,13 @@ class WebhookEndpoint:
         forwarder: Forwarder,
         quarantine: Quarantine,
         metrics: BridgeMetrics,
+        body_budget: BodyBudget | None = None,
     ) -> None:
-        """Binds the endpoint to its configuration and collaborators."""
+        """Binds the endpoint to its configuration and collaborators; request bodies are held
+        within `body_budget` (by default one of 64 bodies of the maximum size)."""
         self._config = config
         self._limit = max_body_bytes
+        self._budget = body_budget or BodyBudget(64 * max_body_bytes)
         self._forwarder = forwarder
         self._quarantine = quarantine
         self._metrics = metrics
@@ -88,10 +92,11 @@ class WebhookEndpoint:
         try:
             if scope["method"] != "POST":
                 raise ProblemError("method", "method_not_allowed", "Only POST is accepted here.")
-            body = await read_limited_body(
-                body_chunks(receive), self._limit, headers.get("content-length")
-            )
-            status, document = await self._handle(scope, path_platform, headers, body)
+            with self._budget.hold() as hold:
+                body = await read_limited_body(
+                    body_chunks(receive), self._limit, headers.get("content-length"), hold
+                )
+                status, document = await self._handle(scope, path_platform, headers, body)
         except ClientDisconnectedError:
             return
         except ProblemError as problem:

@@ -16,6 +16,8 @@ from typing import Any
 import uvicorn
 from litestar import Litestar
 
+from bridge.http_limits import HttpLimits
+from bridge.http_protocol import LimitedConfig
 from service.config_values import split_host_port
 
 
@@ -50,15 +52,23 @@ def write_ready_file(path: str | os.PathLike[str], content: dict[str, str]) -> N
 
 
 def uvicorn_config(
-    app: Litestar | str, *, factory: bool = False, workers: int | None = None
+    app: Litestar | str,
+    *,
+    factory: bool = False,
+    workers: int | None = None,
+    limits: HttpLimits | None = None,
 ) -> uvicorn.Config:
     """uvicorn settings shared by every way of serving the bridge (logging is ours, JSON).
 
-    The bridge app is served behind its webhook fast path (see bridge.fastpath)."""
-    from bridge.fastpath import with_fast_path
+    The bridge app is served behind its webhook fast path (see bridge.fastpath). Connections
+    are held to `limits`, else to those the bridge app names, else to the defaults."""
+    from bridge.fastpath import HTTP_LIMITS_STATE_KEY, with_fast_path
 
-    return uvicorn.Config(
+    if limits is None and isinstance(app, Litestar):
+        limits = app.state.get(HTTP_LIMITS_STATE_KEY)
+    return LimitedConfig(
         with_fast_path(app) if isinstance(app, Litestar) else app,
+        http_limits=limits or HttpLimits(),
         log_config=None,
         access_log=False,
         lifespan="on",

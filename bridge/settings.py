@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -16,6 +23,7 @@ from pydantic_settings import (
 )
 
 from bridge.core_channel import core_credentials
+from bridge.http_limits import HttpLimits
 from bridge.pipeline import PlatformName, PlatformSecrets, VerificationConfig
 from service.config_file import ConfigFileError, check_keys, config_section
 from service.config_values import (
@@ -129,6 +137,38 @@ class BridgeSettings(BaseSettings):
         le=100_000,
         validation_alias=_env("COMMERCE_GATEWAY_CONSOLE_RING_SIZE", "console_ring_size"),
     )
+    max_header_bytes: int = Field(
+        32_768,
+        gt=0,
+        validation_alias=_env("COMMERCE_GATEWAY_MAX_HEADER_BYTES", "max_header_bytes"),
+    )
+    max_header_line_bytes: int = Field(
+        8_192,
+        gt=0,
+        validation_alias=_env("COMMERCE_GATEWAY_MAX_HEADER_LINE_BYTES", "max_header_line_bytes"),
+    )
+    max_header_count: int = Field(
+        100,
+        gt=0,
+        validation_alias=_env("COMMERCE_GATEWAY_MAX_HEADER_COUNT", "max_header_count"),
+    )
+    header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        validation_alias=_env("COMMERCE_GATEWAY_HEADER_TIMEOUT_SECONDS", "header_timeout_seconds"),
+    )
+    body_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        validation_alias=_env("COMMERCE_GATEWAY_BODY_TIMEOUT_SECONDS", "body_timeout_seconds"),
+    )
+    max_buffered_body_bytes: int = Field(
+        67_108_864,
+        gt=0,
+        validation_alias=_env(
+            "COMMERCE_GATEWAY_MAX_BUFFERED_BODY_BYTES", "max_buffered_body_bytes"
+        ),
+    )
     shop_secrets: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict, exclude=True, repr=False
     )
@@ -154,6 +194,15 @@ class BridgeSettings(BaseSettings):
         if not Path(value).is_file():
             raise ValueError(f"CA file not found: {value}")
         return value
+
+    @model_validator(mode="after")
+    def _check_buffered_body(self) -> BridgeSettings:
+        if self.max_buffered_body_bytes < self.max_body_bytes:
+            raise ValueError(
+                "max_buffered_body_bytes must be at least max_body_bytes "
+                f"({self.max_buffered_body_bytes} < {self.max_body_bytes})"
+            )
+        return self
 
     @field_validator("log_level")
     @classmethod
@@ -226,6 +275,16 @@ class BridgeSettings(BaseSettings):
             square_legacy_sha1=self.square_legacy_sha1,
             replay_window=timedelta(hours=self.replay_window_hours),
             timestamp_tolerance=timedelta(seconds=self.timestamp_tolerance_seconds),
+        )
+
+    def http_limits(self) -> HttpLimits:
+        """The HTTP connection limits (header size, read timeouts) the server enforces."""
+        return HttpLimits(
+            max_header_bytes=self.max_header_bytes,
+            max_header_line_bytes=self.max_header_line_bytes,
+            max_header_count=self.max_header_count,
+            header_timeout=self.header_timeout_seconds,
+            body_timeout=self.body_timeout_seconds,
         )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from tests.bench.console import DEFERRED, FIGURE, measure_console
 from tests.bench.live import Plan, measure_live
 from tests.bench.report import Figure, Results, table, write_json
+from tests.bench.slowloris import measure_slow_connections
 from tests.bench.streams import measure_catchup, measure_idle, measure_raw
 from tests.bench.system import BenchError
 from tests.support.processes import REPO_ROOT
@@ -82,6 +83,10 @@ FIGURES = [
     Figure("generator_max_requests_per_s", "load generator capacity (req per CPU s)", "req/s"),
     FIGURE,
     DEFERRED,
+    Figure("ack_p50_ms_under_500_slow_connections", "ack p50 at 100/s, 500 slow conns", "ms"),
+    Figure(
+        "ack_p99_ms_under_500_slow_connections", "ack p99 at 100/s, 500 slow conns", "ms", 50, False
+    ),
 ]
 # The figures of the 10-subscriber runs are also the unsuffixed, headline ones.
 ALIASES = {
@@ -109,7 +114,7 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["live", "catchup", "idle", "raw", "console"],
+        choices=["live", "catchup", "idle", "raw", "console", "slow"],
         action="append",
         help="measure only these parts (repeatable; default: all)",
     )
@@ -126,7 +131,7 @@ def _arguments() -> argparse.Namespace:
 
 
 def _measure(args: argparse.Namespace, plan: Plan, workdir: Path, results: Results) -> None:
-    parts = args.only or ["raw", "live", "catchup", "idle", "console"]
+    parts = args.only or ["raw", "live", "catchup", "idle", "console", "slow"]
     if "raw" in parts:
         measure_raw(plan, workdir, results)
     if "live" in parts:
@@ -138,6 +143,8 @@ def _measure(args: argparse.Namespace, plan: Plan, workdir: Path, results: Resul
         measure_idle(plan, workdir, results)
     if "console" in parts:
         measure_console(plan.runs, results)
+    if "slow" in parts:
+        measure_slow_connections(plan, workdir, results)
     for alias, source in ALIASES.items():
         if source in results.runs:
             results.runs[alias] = results.runs[source]

@@ -128,6 +128,8 @@ async def at_rate(host: str, port: int, requests: list[bytes], rate: float) -> R
     tasks: set[asyncio.Task[None]] = set()
 
     async def one(index: int) -> None:
+        while idle and idle[-1].lost:  # closed by the server while idle (keep-alive timeout)
+            idle.pop()
         connection = idle.pop() if idle else await _connect(host, port)
         await recorder.run_one(connection, index, requests[index])
         if not connection.lost:

@@ -147,7 +147,7 @@ def test_an_exposed_console_without_token_is_refused_at_startup() -> None:
         load_bridge_settings(http_listen="0.0.0.0:8080", console_token="")
     assert load_bridge_settings(http_listen="0.0.0.0:8080", console_token="t").console_token
     assert not load_bridge_settings(http_listen="0.0.0.0:8080", console=False).console
-    with pytest.raises(SettingsError, match="console[-_]ring[-_]size"):
+    with pytest.raises(SettingsError, match=r"console[-_]ring[-_]size"):
         load_bridge_settings(console_ring_size=0)
 
 
