@@ -52,6 +52,11 @@ def entry_of(record: CommittedRecord, frames: EventFrames) -> Entry:
 Selector = Callable[[Entry], Sequence[bytes]]
 
 
+def everything(entry: Entry) -> Sequence[bytes]:
+    """Selects every entry's event (the selector of an unfiltered event stream)."""
+    return (entry.event,)
+
+
 class StreamMemory:
     """The bound on what all streams hold together: the shared log, and the responses being
     written (each counted twice: our bytes and gRPC's copy, held until the peer takes them)."""
@@ -161,18 +166,23 @@ class Subscription:
         self.closed = False
         self._ready = asyncio.Event()
 
-    def offer(self, entries: Sequence[Entry]) -> bool:
-        """Counts the matching items of newly logged entries (called by the Broadcaster);
-        False when this put a live subscriber over its bounds."""
+    def offer(self, entries: Sequence[Entry], all_events: tuple[int, int]) -> bool:
+        """Counts the matching items of newly logged entries (called by the Broadcaster,
+        with the count and bytes of all their events); False when this put a live subscriber
+        over its bounds."""
         if self.overflowed or self.closed:
             return True
-        count = size = first = 0
-        for entry in entries:
-            frames = self.select(entry)
-            if frames:
-                first = first or entry.sequence
-                count += len(frames)
-                size += sum(len(frame) for frame in frames)
+        if self.select is everything:  # no filter: the same for every such subscriber
+            count, size = all_events
+            first = entries[0].sequence
+        else:
+            count = size = first = 0
+            for entry in entries:
+                frames = self.select(entry)
+                if frames:
+                    first = first or entry.sequence
+                    count += len(frames)
+                    size += sum(len(frame) for frame in frames)
         if not self.pending:
             self.position = max(self.position, self.offered_through)
         self.offered_through = entries[-1].sequence
@@ -300,8 +310,9 @@ class Broadcaster:
         log = self.log
         log.append(entries)
         subscriptions = tuple(self._subscriptions)
+        all_events = (len(entries), sum(len(entry.event) for entry in entries))
         for subscription in subscriptions:
-            if not subscription.offer(entries):
+            if not subscription.offer(entries, all_events):
                 self.slow_subscribers += 1
         if log.bytes > self.memory.log_limit:
             log.drop_to(self.memory.log_limit)
@@ -337,8 +348,3 @@ class Broadcaster:
         except TimeoutError:
             return False
         return True
-
-
-def everything(entry: Entry) -> Sequence[bytes]:
-    """Selects every entry's event (a selector for tests and tools)."""
-    return (entry.event,)

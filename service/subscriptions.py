@@ -10,7 +10,7 @@ from typing import Any
 import grpc
 
 from service.errors import CursorOutOfRangeError, SubscriberTooSlowError
-from service.fanout import Broadcaster, Entry, Selector
+from service.fanout import Broadcaster, Entry, Selector, everything
 from service.store.base import EventStore
 from service.streams import Batch, Pump, Replay
 from service.validation import check_cursor
@@ -57,7 +57,7 @@ class SubscriptionService:
             found = await self.store.read_events(cursor, limit, shop, sorted(wanted))
             return [(event.sequence, frames.frame(event)) for event in found]
 
-        return self._open(after, select, replay, context)
+        return self._open(after, select if shop or wanted else everything, replay, context)
 
     def alerts(self, after: int | None, shop: str, context: Context) -> AsyncGenerator[Batch, None]:
         """Inventory alerts after the cursor (or live from now), optionally of one shop."""
