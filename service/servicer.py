@@ -249,7 +249,8 @@ async def _write(context: grpc.aio.ServicerContext[Any, Any], response: bytes) -
 async def _end(
     context: grpc.aio.ServicerContext[Any, Any], code: grpc.StatusCode, details: str
 ) -> None:
-    """Ends the call with a status; a peer already gone is a normal end (raises _PeerGone)."""
+    """Ends the call with a status; when the peer is already gone that is a normal end: the
+    handler ends as cancelled, which grpc logs at DEBUG only."""
     try:
         await context.abort(code, details)
     except grpc.aio.AbortError:

@@ -1,8 +1,10 @@
 """Subscribers that never read: a process holding N SubscribeEvents streams (tests and bench).
 
-`python -m tests.support.stalled --core HOST:PORT --streams N [--per-channel K]` opens N live
-streams, K to a TCP connection, prints "ready" once the core accepted every one, then never
-reads a message until it is killed. `stalled_streams(...)` runs it as a context manager.
+`python -m tests.support.stalled --core HOST:PORT --streams N [--per-channel K] [--small-window]`
+opens N live streams, K to a TCP connection, prints "ready" once the core accepted every one,
+then never reads a message until it is killed. By default gRPC's client grows each stream's
+receive window (BDP probing), so a stream takes in about 4 MB before its writes block;
+--small-window turns that off (64 KB). `stalled_streams(...)` runs it as a context manager.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from tests.support.processes import REPO_ROOT
 READY_TIMEOUT = 60.0
 
 
-async def _hold(core: str, streams: int, per_channel: int) -> None:
+async def _hold(core: str, streams: int, per_channel: int, small_window: bool) -> None:
     # A local subchannel pool gives each channel its own TCP connection.
     options: list[tuple[str, Any]] = [("grpc.use_local_subchannel_pool", 1)]
+    if small_window:
+        options.append(("grpc.http2.bdp_probe", 0))
     channels = [
         grpc.aio.insecure_channel(core, options=options) for _ in range(-(-streams // per_channel))
     ]
@@ -50,16 +54,20 @@ def main() -> None:
     parser.add_argument("--core", required=True, help="core HOST:PORT")
     parser.add_argument("--streams", type=int, required=True, help="streams to open")
     parser.add_argument("--per-channel", type=int, default=50, help="streams per connection")
+    parser.add_argument("--small-window", action="store_true", help="no BDP window growth")
     args = parser.parse_args()
-    asyncio.run(_hold(args.core, args.streams, args.per_channel))
+    asyncio.run(_hold(args.core, args.streams, args.per_channel, args.small_window))
 
 
 @contextlib.contextmanager
-def stalled_streams(core: str, streams: int, per_channel: int = 50) -> Iterator[int]:
+def stalled_streams(
+    core: str, streams: int, per_channel: int = 50, small_window: bool = False
+) -> Iterator[int]:
     """Runs a process holding `streams` never-read streams of `core`; yields its pid once
     every stream is open; kills it (SIGKILL, an abrupt disconnect) on exit."""
     argv = [sys.executable, "-m", "tests.support.stalled", "--core", core]
     argv += ["--streams", str(streams), "--per-channel", str(per_channel)]
+    argv += ["--small-window"] if small_window else []
     process = subprocess.Popen(
         argv,
         cwd=REPO_ROOT,
