@@ -12,7 +12,9 @@ from commercegateway.v1 import core_service_pb2 as api
 from commercegateway.v1 import core_service_pb2_grpc
 from commercegateway.v1 import events_pb2 as ev
 
-from service.validation import MAX_EVENT_BYTES
+from service.errors import EventTooLargeError, InvalidArgumentError
+from service.settings import MAX_EVENT_BYTES_CEILING, SettingsError, load_core_settings
+from service.validation import MAX_EVENT_BYTES, check_event_size
 from service.wire import MAX_RESPONSE_BYTES
 from tests.service.events import envelope, inventory
 from tests.support.core import core_stub, running_core
@@ -125,3 +127,25 @@ async def test_max_event_bytes_setting_is_enforced(tmp_path: Path) -> None:
             await stub.PublishEvents(api.PublishEventsRequest(events=[product_update(1)]))
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "2,048 bytes" in (refused.value.details() or "")
+
+
+def test_check_event_size_is_an_invalid_argument_naming_event_and_limit() -> None:
+    event = product_update(7)
+    size = check_event_size(event, "events[0]", limit=size_limit(event))
+    assert size == event.ByteSize()
+    with pytest.raises(EventTooLargeError) as error:
+        check_event_size(event, "events[3]", limit=size - 1)
+    assert isinstance(error.value, InvalidArgumentError)
+    assert (error.value.size, error.value.limit, error.value.event_id) == (size, size - 1, event.id)
+    assert str(error.value).startswith(f"events[3] (id '{event.id}') is {size:,} bytes")
+
+
+def size_limit(event: ev.Event) -> int:
+    """A limit the event exactly meets."""
+    return event.ByteSize()
+
+
+def test_max_event_bytes_above_the_clients_limit_is_refused_at_start() -> None:
+    with pytest.raises(SettingsError) as error:
+        load_core_settings(max_event_bytes=MAX_EVENT_BYTES_CEILING + 1)
+    assert "COMMERCE_GATEWAY_MAX_EVENT_BYTES" in str(error.value)
