@@ -13,6 +13,20 @@ class InvalidArgumentError(CoreError):
     """A request field is missing or malformed."""
 
 
+class EventTooLargeError(InvalidArgumentError):
+    """An event's canonical serialization is larger than the maximum event size."""
+
+    def __init__(self, where: str, event_id: str, size: int, limit: int) -> None:
+        """Names the event (its position and id), its size and the limit, in bytes."""
+        super().__init__(
+            f"{where} (id {event_id[:80]!r}) is {size:,} bytes serialized; the maximum event"
+            f" size is {limit:,} bytes"
+        )
+        self.event_id = event_id
+        self.size = size
+        self.limit = limit
+
+
 class NotFoundError(CoreError):
     """The requested item does not exist."""
 

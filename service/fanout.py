@@ -1,82 +1,255 @@
-"""Broadcaster: hands committed records to bounded per-subscriber queues, in sequence order."""
+"""Broadcaster: one shared, byte-bounded log of encoded committed records, read by every
+subscription at its own position, in sequence order.
+
+Each committed record is encoded once (service.wire frames) into an Entry appended to the
+log; a subscription holds only its position and counts of what it has pending, so a subscriber
+costs the same memory whether it reads or not. The log drops entries nobody needs any more,
+and the oldest entries when it is over its bound: a subscriber that still needed them has
+fallen behind (a live one is ended with RESOURCE_EXHAUSTED, a replaying one reads them from
+the store).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass
 
+from service.convert import event_kind
 from service.store.base import CommittedRecord
+from service.wire import MAX_RESPONSE_BYTES, EventFrames, encode
 
-T = TypeVar("T")
-Selector = Callable[[CommittedRecord], Sequence[T]]
+ENTRY_OVERHEAD = 256  # bytes counted per log entry beside its frames (objects, list slot)
+MIN_RESPONSE_BYTES = 16 * 1024  # responses shrink to this when writes in flight use the budget
 
 
-class Subscription(Generic[T]):
-    """One subscriber's bounded queue of (sequence, item) and its delivery progress."""
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One committed record, encoded: the event's frame and what selectors filter on."""
 
-    def __init__(self, select: Selector[T], capacity: int, start: int) -> None:
-        """`select` picks this subscriber's items from a record; `start` is the last sequence
-        broadcast before registration."""
+    sequence: int
+    shop: str
+    kind: int
+    event: bytes
+    alerts: tuple[tuple[str, bytes], ...]
+    completions: tuple[tuple[str, bytes], ...]
+    size: int
+
+
+def entry_of(record: CommittedRecord, frames: EventFrames) -> Entry:
+    """Encodes a committed record once for every subscriber."""
+    event = record.event
+    frame = frames.frame(event)
+    alerts = tuple((alert.shop, encode(alert)) for alert in record.alerts)
+    completions = tuple((item.shop, encode(item)) for item in record.completions)
+    size = ENTRY_OVERHEAD + len(frame)
+    size += sum(len(f) for _, f in alerts) + sum(len(f) for _, f in completions)
+    return Entry(event.sequence, event.shop, event_kind(event), frame, alerts, completions, size)
+
+
+# Picks a subscriber's frames (items) from an entry.
+Selector = Callable[[Entry], Sequence[bytes]]
+
+
+def everything(entry: Entry) -> Sequence[bytes]:
+    """Selects every entry's event (the selector of an unfiltered event stream)."""
+    return (entry.event,)
+
+
+class StreamMemory:
+    """The bound on what all streams hold together: the shared log, and the responses being
+    written (each counted twice: our bytes and gRPC's copy, held until the peer takes them)."""
+
+    def __init__(self, limit: int) -> None:
+        """Half of `limit` for the log, half for responses in flight."""
+        self.limit = limit
+        self.log_limit = limit // 2
+        self.in_flight = 0
+
+    def response_bytes(self) -> int:
+        """How many bytes of items the next response may carry: 1 MiB while little is in
+        flight, shrinking to 16 KiB as stalled writes hold the budget (at least one item)."""
+        free = self.limit - self.log_limit - self.in_flight
+        return max(MIN_RESPONSE_BYTES, min(MAX_RESPONSE_BYTES, free // 32))
+
+    def hold(self, size: int) -> None:
+        """Counts a response of `size` bytes as being written."""
+        self.in_flight += 2 * size
+
+    def release(self, size: int) -> None:
+        """A response of `size` bytes was written (or abandoned)."""
+        self.in_flight -= 2 * size
+
+
+class Log:
+    """The shared entries in sequence order, bounded in bytes; `floor` is the newest sequence
+    dropped (everything at or before it is only in the store)."""
+
+    def __init__(self) -> None:
+        """Empty."""
+        self.entries: list[Entry] = []
+        self.start = 0  # index of the oldest kept entry
+        self.bytes = 0
+        self.floor = 0
+
+    def append(self, entries: Sequence[Entry]) -> None:
+        """Adds newly committed entries."""
+        self.entries.extend(entries)
+        self.bytes += sum(entry.size for entry in entries)
+
+    def index_after(self, sequence: int) -> int:
+        """The index of the first kept entry newer than `sequence`."""
+        return bisect_right(self.entries, sequence, lo=self.start, key=_sequence_of)
+
+    def drop_through(self, sequence: int) -> None:
+        """Drops the entries up to and including `sequence`."""
+        end = self.index_after(sequence)
+        self._drop(end)
+
+    def drop_to(self, limit: int) -> None:
+        """Drops the oldest entries until at most `limit` bytes are kept."""
+        end = self.start
+        size = self.bytes
+        while size > limit and end < len(self.entries):
+            size -= self.entries[end].size
+            end += 1
+        self._drop(end)
+
+    def _drop(self, end: int) -> None:
+        if end <= self.start:
+            return
+        entries = self.entries
+        self.bytes -= sum(entry.size for entry in entries[self.start : end])
+        self.floor = max(self.floor, entries[end - 1].sequence)
+        if end >= len(entries):
+            entries.clear()
+            self.start = 0
+        elif end > 1024 and end * 2 > len(entries):
+            del entries[:end]
+            self.start = 0
+        else:
+            self.start = end
+
+
+def _sequence_of(entry: Entry) -> int:
+    return entry.sequence
+
+
+class Subscription:
+    """One subscriber's position in the shared log and what it has pending there."""
+
+    def __init__(
+        self,
+        select: Selector,
+        log: Log,
+        start: int,
+        capacity: int,
+        capacity_bytes: int,
+    ) -> None:
+        """`select` picks this subscriber's items from an entry; `start` is the last sequence
+        broadcast before registration; at most `capacity` items and `capacity_bytes` bytes
+        may be pending."""
         self.select = select
-        self.capacity = capacity
+        self.log = log
         self.start = start
+        self.capacity = capacity
+        self.capacity_bytes = capacity_bytes
         self.offered_through = start
+        self.position = start  # everything at or before it was taken or matched nothing
+        self.first_pending = 0  # the sequence of the oldest pending item (0: none)
+        self.pending = 0  # items pending in the log
+        self.pending_bytes = 0
         self.replaying = False
         self.lagged = False
         self.overflowed = False
         self.closed = False
         self.peer = ""  # the subscriber's address, for status reports
-        self._queue: deque[tuple[int, T]] = deque()
         self._ready = asyncio.Event()
 
-    def offer(self, records: Sequence[CommittedRecord]) -> bool:
-        """Queues the matching items of committed records (called by the Broadcaster);
-        False when this overflowed the queue of a live subscriber."""
+    def offer(self, entries: Sequence[Entry], all_events: tuple[int, int]) -> bool:
+        """Counts the matching items of newly logged entries (called by the Broadcaster,
+        with the count and bytes of all their events); False when this put a live subscriber
+        over its bounds."""
         if self.overflowed or self.closed:
             return True
-        queued = len(self._queue)
-        for record in records:
-            for item in self.select(record):
-                self._queue.append((record.sequence, item))
-        self.offered_through = records[-1].sequence
-        if len(self._queue) == queued:
+        if self.select is everything:  # no filter: the same for every such subscriber
+            count, size = all_events
+            first = entries[0].sequence
+        else:
+            count = size = first = 0
+            for entry in entries:
+                frames = self.select(entry)
+                if frames:
+                    first = first or entry.sequence
+                    count += len(frames)
+                    size += sum(len(frame) for frame in frames)
+        if not self.pending:
+            self.position = max(self.position, self.offered_through)
+        self.offered_through = entries[-1].sequence
+        if not count:
+            if not self.pending:
+                self.position = self.offered_through
             return True  # nothing matched: no wake-up, heartbeats report the progress
-        if len(self._queue) > self.capacity:
-            self._queue.clear()
-            if self.replaying:
-                self.lagged = True  # the replay will read what was dropped from the store
-            else:
-                # Ended with RESOURCE_EXHAUSTED by its pump; what it already took is still
-                # delivered first (a client that does not read sees the status once it does).
-                self.overflowed = True
+        if not self.pending:
+            self.first_pending = first
+        self.pending += count
+        self.pending_bytes += size
+        if self.pending > self.capacity or self.pending_bytes > self.capacity_bytes:
+            self.fall_behind()
         self._ready.set()
         return not self.overflowed
 
-    def take(self, limit: int, after: int) -> list[tuple[int, T]]:
-        """Removes up to `limit` queued items, dropping those at or before `after`."""
-        queue = self._queue
-        while queue and queue[0][0] <= after:  # in sequence order: covered items lead
-            queue.popleft()
-        if len(queue) <= limit:
-            taken = list(queue)
-            queue.clear()
+    def needs(self) -> int:
+        """The oldest sequence this subscription still has to read from the log (0: none)."""
+        return self.first_pending if self.pending and not self.overflowed else 0
+
+    def fall_behind(self) -> None:
+        """Gives up what is pending: a replaying subscriber reads it from the store, a live
+        one is ended with RESOURCE_EXHAUSTED by its pump (what it already took is delivered
+        first; a client that does not read sees the status once it does)."""
+        self.pending = self.pending_bytes = self.first_pending = 0
+        self.position = self.offered_through
+        if self.replaying:
+            self.lagged = True
         else:
-            taken = [queue.popleft() for _ in range(limit)]
-        if not queue:
+            self.overflowed = True
+        self._ready.set()
+
+    def take(self, limit: int, max_bytes: int, after: int) -> list[tuple[int, bytes]]:
+        """Removes up to `limit` pending items and `max_bytes` bytes of them (at least one
+        entry's), skipping those at or before `after`."""
+        taken: list[tuple[int, bytes]] = []
+        size = 0
+        entries = self.log.entries
+        index = self.log.index_after(self.position)
+        while self.pending and index < len(entries):
+            entry = entries[index]
+            frames = self.select(entry)
+            if frames:
+                weight = sum(len(frame) for frame in frames)
+                if entry.sequence > after:
+                    if taken and (size + weight > max_bytes or len(taken) + len(frames) > limit):
+                        self.first_pending = entry.sequence
+                        break
+                    taken.extend((entry.sequence, frame) for frame in frames)
+                    size += weight
+                self.pending -= len(frames)
+                self.pending_bytes -= weight
+            self.position = entry.sequence
+            index += 1
+        if index >= len(entries):
+            self.pending = 0  # everything logged was read (keeps the counts honest)
+        if not self.pending:
+            self.pending = self.pending_bytes = self.first_pending = 0
+            self.position = max(self.position, self.offered_through)
             self._ready.clear()
         return taken
 
     @property
-    def pending(self) -> int:
-        """Items waiting in the queue."""
-        return len(self._queue)
-
-    @property
     def delivered_through(self) -> int:
-        """The sequence through which the subscriber was handed its items (the queue's view)."""
-        return self._queue[0][0] - 1 if self._queue else self.offered_through
+        """The sequence through which the subscriber was handed its items (for status reports)."""
+        return self.position
 
     async def wait(self, timeout: float) -> bool:
         """Waits until items arrive or the subscription ends; False after `timeout`."""
@@ -94,47 +267,80 @@ class Subscription(Generic[T]):
 
 
 class Broadcaster:
-    """Delivers each commit's records to every registered subscription, in order."""
+    """Logs each commit's records once and lets every registered subscription read them."""
 
-    def __init__(self, last_sequence: int = 0) -> None:
-        """Starts after `last_sequence`, the newest sequence already stored."""
+    def __init__(
+        self,
+        last_sequence: int = 0,
+        memory_bytes: int = 128 * 1024 * 1024,
+        frames: EventFrames | None = None,
+    ) -> None:
+        """Starts after `last_sequence`, the newest sequence already stored; all streams
+        together hold at most about `memory_bytes` (see StreamMemory)."""
         self.last_sequence = last_sequence
-        self._subscriptions: set[Subscription[Any]] = set()
+        self.memory = StreamMemory(memory_bytes)
+        self.frames = frames if frames is not None else EventFrames()
+        self.log = Log()
+        self._subscriptions: set[Subscription] = set()
         self.closed = False
         self.slow_subscribers = 0  # live subscribers ended for falling behind, ever
         self._empty = asyncio.Event()
         self._empty.set()
 
-    def subscribe(self, select: Selector[T], capacity: int) -> Subscription[T]:
+    def subscribe(
+        self, select: Selector, capacity: int, capacity_bytes: int = 8 * 1024 * 1024
+    ) -> Subscription:
         """Registers a subscription that receives everything broadcast from now on."""
-        subscription: Subscription[T] = Subscription(select, capacity, self.last_sequence)
+        subscription = Subscription(select, self.log, self.last_sequence, capacity, capacity_bytes)
         if self.closed:
             subscription.close()
         self._subscriptions.add(subscription)
         self._empty.clear()
         return subscription
 
-    def unsubscribe(self, subscription: Subscription[T]) -> None:
+    def unsubscribe(self, subscription: Subscription) -> None:
         """Forgets a subscription."""
         self._subscriptions.discard(subscription)
         if not self._subscriptions:
             self._empty.set()
+            self.log.drop_through(self.last_sequence)
 
     def publish(self, records: Sequence[CommittedRecord]) -> None:
-        """Hands committed records (in sequence order) to every subscription."""
+        """Logs committed records (in sequence order) for every subscription."""
         if not records:
             return
-        for subscription in tuple(self._subscriptions):
-            if not subscription.offer(records):
-                self.slow_subscribers += 1
         self.last_sequence = records[-1].sequence
+        if not self._subscriptions:
+            return
+        entries = [entry_of(record, self.frames) for record in records]
+        log = self.log
+        log.append(entries)
+        subscriptions = tuple(self._subscriptions)
+        all_events = (len(entries), sum(len(entry.event) for entry in entries))
+        for subscription in subscriptions:
+            if not subscription.offer(entries, all_events):
+                self.slow_subscribers += 1
+        if log.bytes > self.memory.log_limit:
+            log.drop_to(self.memory.log_limit)
+            for subscription in subscriptions:
+                needs = subscription.needs()
+                if needs and needs <= log.floor:
+                    subscription.fall_behind()
+                    self.slow_subscribers += subscription.overflowed
+        self.trim()
+
+    def trim(self) -> None:
+        """Drops the log entries no subscription needs any more."""
+        needed = [needs for s in self._subscriptions if (needs := s.needs())]
+        oldest = min(needed) if needed else self.last_sequence + 1
+        self.log.drop_through(oldest - 1)
 
     @property
     def count(self) -> int:
         """Registered subscriptions."""
         return len(self._subscriptions)
 
-    def subscriptions(self) -> tuple[Subscription[Any], ...]:
+    def subscriptions(self) -> tuple[Subscription, ...]:
         """The registered subscriptions now (for status reports)."""
         return tuple(self._subscriptions)
 

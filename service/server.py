@@ -24,7 +24,7 @@ from service.store.base import EventStore
 from service.store.factory import create_store
 from service.store_health import StoreHealth
 from service.subscriptions import SubscriptionService
-from service.wire import add_core_service
+from service.wire import MAX_MESSAGE_BYTES, add_core_service
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,8 @@ SERVER_OPTIONS: list[tuple[str, int]] = [
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
     ("grpc.http2.max_pings_without_data", 0),
-    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),  # a PublishEvents request
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),  # a stream response: 1 MiB or one event
     ("grpc.so_reuseport", 0),  # a second core on the same port must fail, not share it
 ]
 
@@ -137,19 +138,23 @@ async def _set_serving(servicer: HealthServicer, serving: bool) -> None:
 async def start_core(settings: CoreSettings) -> RunningCore:
     """Opens the store and serves CoreService, health and reflection on settings.grpc_listen."""
     store = create_store(settings)
-    broadcaster = Broadcaster()
+    broadcaster = Broadcaster(memory_bytes=settings.stream_memory_bytes)
     await store.open(broadcaster.publish)
     broadcaster.last_sequence = (await store.info()).last_sequence
     server = grpc.aio.server(options=SERVER_OPTIONS)
     subscriptions = SubscriptionService(
-        store, broadcaster, settings.subscriber_queue, settings.heartbeat_seconds
+        store,
+        broadcaster,
+        settings.subscriber_queue,
+        settings.heartbeat_seconds,
+        settings.subscriber_buffer_bytes,
     )
     authorizer = Authorizer(
         settings.publisher_token.get_secret_value() if settings.publisher_token else None,
         settings.subscriber_token.get_secret_value() if settings.subscriber_token else None,
         settings.session_token.get_secret_value() if settings.session_token else None,
     )
-    servicer = CoreServicer(store, subscriptions, authorizer)
+    servicer = CoreServicer(store, subscriptions, authorizer, settings.max_event_bytes)
     add_core_service(servicer, server)
     health_servicer = await _add_health(server)
     enable_reflection(

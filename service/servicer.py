@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from typing import Any, TypeVar
 
 import grpc
 from commercegateway.v1 import core_service_pb2 as api
 from commercegateway.v1 import core_service_pb2_grpc as api_grpc
 
-from service import convert, validation
+from service import convert, validation, wire
 from service.auth import Authorizer
 from service.errors import CoreError, InvalidArgumentError, NotFoundError, status_of
 from service.paging import decode_page_token, encode_page_token
 from service.status import core_status
 from service.store.base import EventStore
+from service.streams import Batch
 from service.subscriptions import SubscriptionService
-from service.wire import EventFrames
 
 logger = logging.getLogger(__name__)
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
-Item = TypeVar("Item")
 Unary = grpc.aio.ServicerContext[Req, Awaitable[Resp]]
 Stream = grpc.aio.ServicerContext[Req, AsyncIterator[Resp]]
 
@@ -36,13 +37,18 @@ class CoreServicer(api_grpc.CoreServiceServicer):
     """Implements CoreService over an EventStore and the subscription service."""
 
     def __init__(
-        self, store: EventStore, subscriptions: SubscriptionService, authorizer: Authorizer
+        self,
+        store: EventStore,
+        subscriptions: SubscriptionService,
+        authorizer: Authorizer,
+        max_event_bytes: int = validation.MAX_EVENT_BYTES,
     ) -> None:
-        """Serves `store` and `subscriptions`, checking tokens with `authorizer`."""
+        """Serves `store` and `subscriptions`, checking tokens with `authorizer`; refuses
+        events larger than `max_event_bytes` serialized."""
         self.store = store
         self.subscriptions = subscriptions
         self.authorizer = authorizer
-        self.frames = EventFrames()  # SubscribeEvents responses, encoded once per event
+        self.max_event_bytes = max_event_bytes
 
     async def _unary(
         self,
@@ -73,7 +79,7 @@ class CoreServicer(api_grpc.CoreServiceServicer):
         """Stores a batch of events idempotently; see the proto."""
 
         async def work() -> api.PublishEventsResponse:
-            validation.check_batch(request.events)
+            validation.check_batch(request.events, self.max_event_bytes)
             outcomes = await self.store.publish(list(request.events))
             return api.PublishEventsResponse(
                 results=[
@@ -95,70 +101,59 @@ class CoreServicer(api_grpc.CoreServiceServicer):
     async def _stream(
         self,
         context: grpc.aio.ServicerContext[Any, Any],
-        batches: Callable[[], AsyncIterator[tuple[list[Item], int]]],
-        respond: Callable[[list[Item], int], Resp],
-    ) -> AsyncIterator[Resp]:
-        """Checks the read token, then answers each (items, cursor) batch; a domain error
-        ends the call with the status the error table gives."""
+        batches: Callable[[], AsyncGenerator[Batch, None]],
+    ) -> None:
+        """Checks the read token, then writes each (frames, cursor) batch as one response; a
+        domain error ends the call with the status the error table gives. A peer that went
+        away (a write or the status fails) is a normal end, logged at DEBUG."""
         try:
             self.authorizer.check_read(context.invocation_metadata())
-            async for items, cursor in batches():
-                yield respond(items, cursor)
+            async with aclosing(batches()) as stream:
+                async for frames, cursor in stream:
+                    await _write(context, wire.response(frames, cursor))
         except CoreError as error:
-            await abort_with(context, error)
+            await _end(context, status_of(error), str(error))
+        except _PeerGone:
+            # No status can reach a peer that is gone; ending the handler as cancelled keeps
+            # grpc from logging the failed write as an error.
+            raise asyncio.CancelledError() from None
         except Exception:
             logger.exception("stream failed")
-            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+            await _end(context, grpc.StatusCode.INTERNAL, "internal error")
 
-    async def SubscribeEvents(
+    async def SubscribeEvents(  # type: ignore[override]  # reader-writer API
         self,
         request: api.SubscribeEventsRequest,
         context: Stream[api.SubscribeEventsRequest, api.SubscribeEventsResponse],
-    ) -> AsyncIterator[api.SubscribeEventsResponse]:
+    ) -> None:
         """Streams events after the cursor, then live; see the proto."""
         after = request.after_sequence if request.HasField("after_sequence") else None
         kinds = list(request.kinds)
-        responses = self._stream(
-            context,
-            lambda: self.subscriptions.events(after, request.shop, kinds, context),
-            self.frames.response,  # pre-encoded bytes, sent through a pass-through serializer
+        await self._stream(
+            context, lambda: self.subscriptions.events(after, request.shop, kinds, context)
         )
-        async for response in responses:
-            yield response  # type: ignore[misc]
 
-    async def SubscribeInventoryAlerts(
+    async def SubscribeInventoryAlerts(  # type: ignore[override]  # reader-writer API
         self,
         request: api.SubscribeInventoryAlertsRequest,
         context: Stream[api.SubscribeInventoryAlertsRequest, api.SubscribeInventoryAlertsResponse],
-    ) -> AsyncIterator[api.SubscribeInventoryAlertsResponse]:
+    ) -> None:
         """Streams inventory alerts after the cursor, then live; see the proto."""
         after = request.after_sequence if request.HasField("after_sequence") else None
-        async for response in self._stream(
-            context,
-            lambda: self.subscriptions.alerts(after, request.shop, context),
-            lambda items, cursor: api.SubscribeInventoryAlertsResponse(
-                alerts=items, sequence=cursor
-            ),
-        ):
-            yield response
+        await self._stream(context, lambda: self.subscriptions.alerts(after, request.shop, context))
 
-    async def SubscribeOrderCompletions(
+    async def SubscribeOrderCompletions(  # type: ignore[override]  # reader-writer API
         self,
         request: api.SubscribeOrderCompletionsRequest,
         context: Stream[
             api.SubscribeOrderCompletionsRequest, api.SubscribeOrderCompletionsResponse
         ],
-    ) -> AsyncIterator[api.SubscribeOrderCompletionsResponse]:
+    ) -> None:
         """Streams order completions after the cursor, then live; see the proto."""
         after = request.after_sequence if request.HasField("after_sequence") else None
-        async for response in self._stream(
-            context,
-            lambda: self.subscriptions.completions(after, request.shop, context),
-            lambda items, cursor: api.SubscribeOrderCompletionsResponse(
-                completions=items, sequence=cursor
-            ),
-        ):
-            yield response
+        await self._stream(
+            context, lambda: self.subscriptions.completions(after, request.shop, context)
+        )
 
     async def GetInventoryLevel(
         self,
@@ -245,3 +240,40 @@ class CoreServicer(api_grpc.CoreServiceServicer):
             return core_status(self.subscriptions.broadcaster)
 
         return await self._unary(context, work)
+
+
+class _PeerGone(Exception):
+    """The subscriber disconnected while a response or the status was being sent."""
+
+
+async def _write(context: grpc.aio.ServicerContext[Any, Any], response: bytes) -> None:
+    """Writes one pre-encoded response; raises _PeerGone when the peer has gone away."""
+    try:
+        await context.write(response)
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:  # grpc raises ExecuteBatchError/UsageError on a closed call
+        logger.debug(
+            "subscriber went away during a write",
+            extra={"peer": context.peer(), "error": type(error).__name__},
+        )
+        raise _PeerGone() from None
+
+
+async def _end(
+    context: grpc.aio.ServicerContext[Any, Any], code: grpc.StatusCode, details: str
+) -> None:
+    """Ends the call with a status; when the peer is already gone that is a normal end: the
+    handler ends as cancelled, which grpc logs at DEBUG only."""
+    try:
+        await context.abort(code, details)
+    except grpc.aio.AbortError:
+        raise
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:
+        logger.debug(
+            "subscriber went away before its status",
+            extra={"peer": context.peer(), "code": code.name, "error": type(error).__name__},
+        )
+        raise asyncio.CancelledError() from None

@@ -22,6 +22,11 @@ from service.config_values import (
     is_loopback,
     split_host_port,
 )
+from service.validation import MAX_EVENT_BYTES
+
+# The largest max_event_bytes accepted: one such event plus framing must fit the clients'
+# 8 MiB receive limit (clients/python/commercegateway/config.py, clients/typescript) with margin.
+MAX_EVENT_BYTES_CEILING = 4 * 1024 * 1024
 
 __all__ = ["ENV_PREFIX", "CoreSettings", "SettingsError", "load_core_settings"]
 
@@ -49,6 +54,20 @@ class CoreSettings(BaseSettings):
     )
     heartbeat_seconds: float = Field(15.0, gt=0, description="Seconds between heartbeats.")
     subscriber_queue: int = Field(10000, ge=1, description="Items buffered per subscriber.")
+    subscriber_buffer_bytes: int = Field(
+        8 * 1024 * 1024, ge=64 * 1024, description="Bytes of items buffered per subscriber."
+    )
+    stream_memory_bytes: int = Field(
+        128 * 1024 * 1024,
+        ge=4 * 1024 * 1024,
+        description="Bytes all streams may buffer together (shared buffer and writes).",
+    )
+    max_event_bytes: int = Field(
+        MAX_EVENT_BYTES,
+        ge=1024,
+        le=MAX_EVENT_BYTES_CEILING,
+        description="Largest serialized event PublishEvents accepts.",
+    )
     session_attribute: str = Field(
         "gateway_session_id", min_length=1, description="Order attribute naming the session."
     )

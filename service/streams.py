@@ -1,59 +1,93 @@
-"""The replay-then-live pump behind every subscribe RPC: batches, cursors, heartbeats."""
+"""The replay-then-live pump behind every subscribe RPC: batches bounded in count and bytes,
+cursors, heartbeats."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 from service.errors import ShuttingDownError, SubscriberTooSlowError
-from service.fanout import Subscription
+from service.fanout import StreamMemory, Subscription
 
-T = TypeVar("T")
-BATCH = 500
-# Reads stored items after a sequence, at most `limit`, as (sequence, item) in order.
-Replay = Callable[[int, int], Awaitable[list[tuple[int, T]]]]
+BATCH = 500  # items per response at most
+FIRST_PAGE = 16  # items of the first replay page; later pages are sized from the ones before
+# Reads stored items after a sequence, at most `limit`, as (sequence, frame) in order.
+Replay = Callable[[int, int], Awaitable[list[tuple[int, bytes]]]]
+Batch = tuple[list[bytes], int]
+
+
+def _split(page: list[tuple[int, bytes]], max_bytes: int) -> list[list[tuple[int, bytes]]]:
+    """Cuts a page into runs of at most `max_bytes` bytes (at least one item each)."""
+    runs: list[list[tuple[int, bytes]]] = []
+    run: list[tuple[int, bytes]] = []
+    size = 0
+    for item in page:
+        if run and size + len(item[1]) > max_bytes:
+            runs.append(run)
+            run, size = [], 0
+        run.append(item)
+        size += len(item[1])
+    if run:
+        runs.append(run)
+    return runs
 
 
 @dataclass
-class Pump(Generic[T]):
-    """Yields (items, cursor) batches for one subscription: replay, then live."""
+class Pump:
+    """Yields (frames, cursor) batches for one subscription: replay, then live.
 
-    subscription: Subscription[T]
-    replay: Replay[T]
+    A batch holds at most BATCH items and the response size StreamMemory allows (1 MiB, less
+    while many writes are stalled), unless one item alone is larger. A batch counts as in
+    flight from its yield until the pump is resumed, i.e. until the write completed."""
+
+    subscription: Subscription
+    replay: Replay
     heartbeat_seconds: float
+    memory: StreamMemory
 
-    async def run(self, after: int | None) -> AsyncIterator[tuple[list[T], int]]:
+    async def run(self, after: int | None) -> AsyncGenerator[Batch, None]:
         """Replays stored items after `after` (unless None), then follows live ones; an
         empty batch is a heartbeat. Raises SubscriberTooSlowError when the subscriber fell
         behind, ShuttingDownError when the subscription is closed."""
-        start = self.subscription.start  # items queued since registration are all newer
+        start = self.subscription.start  # items logged since registration are all newer
         if after is not None:
             start = after
-            async for items, cursor in self._replay(after):
-                start = cursor
-                yield items, cursor
-        async for live in self._live(start, caught_up_marker=after is not None):
-            yield live
+            async with aclosing(self._replay(after)) as replayed:
+                async for batch in replayed:
+                    start = batch[1]
+                    yield batch
+        async with aclosing(self._live(start, caught_up_marker=after is not None)) as live:
+            async for batch in live:
+                yield batch
 
-    async def _replay(self, after: int) -> AsyncIterator[tuple[list[T], int]]:
+    async def _replay(self, after: int) -> AsyncGenerator[Batch, None]:
         subscription = self.subscription
         subscription.replaying = True
         cursor = after
+        limit = FIRST_PAGE
         while not subscription.closed:
-            page = await self.replay(cursor, BATCH)
+            max_bytes = self.memory.response_bytes()
+            page = await self.replay(cursor, limit)
             if page:
-                cursor = page[-1][0]
-                yield [item for _, item in page], cursor
+                size = sum(len(frame) for _, frame in page)
+                # Next page: about one response's worth, growing at most twofold.
+                limit = max(1, min(BATCH, 2 * limit, max_bytes * len(page) // max(size, 1)))
+                for run in _split(page, max_bytes):
+                    cursor = run[-1][0]
+                    size = sum(len(frame) for _, frame in run)
+                    self.memory.hold(size)
+                    try:
+                        yield [frame for _, frame in run], cursor
+                    finally:
+                        self.memory.release(size)
             elif subscription.lagged:
                 subscription.lagged = False
             else:
                 break
         subscription.replaying = False
 
-    async def _live(
-        self, cursor: int, caught_up_marker: bool
-    ) -> AsyncIterator[tuple[list[T], int]]:
+    async def _live(self, cursor: int, caught_up_marker: bool) -> AsyncGenerator[Batch, None]:
         """Live items; after a replay, one empty batch at once says "caught up" with the
         current cursor (so a sparse stream's cursor moves without waiting for a heartbeat)."""
         subscription = self.subscription
@@ -63,13 +97,18 @@ class Pump(Generic[T]):
                 raise SubscriberTooSlowError("subscriber")
             if subscription.closed:
                 raise ShuttingDownError()
-            taken = subscription.take(BATCH, cursor)
+            taken = subscription.take(BATCH, self.memory.response_bytes(), cursor)
             if taken:
                 cursor = taken[-1][0]
                 if not subscription.pending:
                     cursor = max(cursor, subscription.offered_through)
                 reported = cursor
-                yield [item for _, item in taken], cursor
+                size = sum(len(frame) for _, frame in taken)
+                self.memory.hold(size)
+                try:
+                    yield [frame for _, frame in taken], cursor
+                finally:
+                    self.memory.release(size)
                 continue
             cursor = max(cursor, subscription.offered_through)
             if caught_up_marker and cursor > reported:

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
+from typing import Any
 
 import grpc
-from commercegateway.v1 import events_pb2 as ev
 
-from service.convert import event_kind
 from service.errors import CursorOutOfRangeError, SubscriberTooSlowError
-from service.fanout import Broadcaster, Selector
-from service.store.base import CommittedRecord, EventStore
-from service.streams import Pump, Replay
+from service.fanout import Broadcaster, Entry, Selector, everything
+from service.store.base import EventStore
+from service.streams import Batch, Pump, Replay
 from service.validation import check_cursor
+from service.wire import encode
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
@@ -30,78 +29,81 @@ class SubscriptionService:
         broadcaster: Broadcaster,
         capacity: int,
         heartbeat_seconds: float,
+        capacity_bytes: int = 8 * 1024 * 1024,
     ) -> None:
-        """Streams from `store` and `broadcaster` with per-subscriber queues of `capacity`."""
+        """Streams from `store` and `broadcaster`; each subscriber may have at most
+        `capacity` items and `capacity_bytes` bytes pending."""
         self.store = store
         self.broadcaster = broadcaster
         self.capacity = capacity
+        self.capacity_bytes = capacity_bytes
         self.heartbeat_seconds = heartbeat_seconds
 
     def events(
         self, after: int | None, shop: str, kinds: Sequence[int], context: Context
-    ) -> AsyncIterator[tuple[list[ev.Event], int]]:
+    ) -> AsyncGenerator[Batch, None]:
         """Events after the cursor (or live from now), filtered by shop and kinds."""
         wanted = frozenset(kind for kind in kinds if kind)
+        frames = self.broadcaster.frames
 
-        def select(record: CommittedRecord) -> Sequence[ev.Event]:
-            event = record.event
-            if shop and event.shop != shop:
+        def select(entry: Entry) -> Sequence[bytes]:
+            if shop and entry.shop != shop:
                 return ()
-            if wanted and event_kind(event) not in wanted:
+            if wanted and entry.kind not in wanted:
                 return ()
-            return (event,)
+            return (entry.event,)
 
-        async def replay(cursor: int, limit: int) -> list[tuple[int, ev.Event]]:
+        async def replay(cursor: int, limit: int) -> list[tuple[int, bytes]]:
             found = await self.store.read_events(cursor, limit, shop, sorted(wanted))
-            return [(event.sequence, event) for event in found]
+            return [(event.sequence, frames.frame(event)) for event in found]
 
-        return self._open(after, select, replay, context)
+        return self._open(after, select if shop or wanted else everything, replay, context)
 
-    def alerts(
-        self, after: int | None, shop: str, context: Context
-    ) -> AsyncIterator[tuple[list[ev.InventoryAlert], int]]:
+    def alerts(self, after: int | None, shop: str, context: Context) -> AsyncGenerator[Batch, None]:
         """Inventory alerts after the cursor (or live from now), optionally of one shop."""
 
-        def select(record: CommittedRecord) -> Sequence[ev.InventoryAlert]:
-            return [alert for alert in record.alerts if not shop or alert.shop == shop]
+        def select(entry: Entry) -> Sequence[bytes]:
+            return [frame for owner, frame in entry.alerts if not shop or owner == shop]
 
-        async def replay(cursor: int, limit: int) -> list[tuple[int, ev.InventoryAlert]]:
+        async def replay(cursor: int, limit: int) -> list[tuple[int, bytes]]:
             found = await self.store.read_alerts(cursor, limit, shop)
-            return [(alert.sequence, alert) for alert in found]
+            return [(alert.sequence, encode(alert)) for alert in found]
 
         return self._open(after, select, replay, context)
 
     def completions(
         self, after: int | None, shop: str, context: Context
-    ) -> AsyncIterator[tuple[list[ev.OrderCompletion], int]]:
+    ) -> AsyncGenerator[Batch, None]:
         """Order completions after the cursor (or live from now), optionally of one shop."""
 
-        def select(record: CommittedRecord) -> Sequence[ev.OrderCompletion]:
-            return [item for item in record.completions if not shop or item.shop == shop]
+        def select(entry: Entry) -> Sequence[bytes]:
+            return [frame for owner, frame in entry.completions if not shop or owner == shop]
 
-        async def replay(cursor: int, limit: int) -> list[tuple[int, ev.OrderCompletion]]:
+        async def replay(cursor: int, limit: int) -> list[tuple[int, bytes]]:
             found = await self.store.read_completions(cursor, limit, shop)
-            return [(item.sequence, item) for item in found]
+            return [(item.sequence, encode(item)) for item in found]
 
         return self._open(after, select, replay, context)
 
     async def _open(
-        self, after: int | None, select: Selector[T], replay: Replay[T], context: Context
-    ) -> AsyncIterator[tuple[list[T], int]]:
+        self, after: int | None, select: Selector, replay: Replay, context: Context
+    ) -> AsyncGenerator[Batch, None]:
         check_cursor(after)
         if after is not None:
             info = await self.store.info()
             if after < info.compacted_through:
                 raise CursorOutOfRangeError(after, info.compacted_through + 1)
-        subscription = self.broadcaster.subscribe(select, self.capacity)
+        broadcaster = self.broadcaster
+        subscription = broadcaster.subscribe(select, self.capacity, self.capacity_bytes)
         subscription.peer = context.peer()
         try:
             await context.send_initial_metadata(())
-            pump = Pump(subscription, replay, self.heartbeat_seconds)
-            async for batch in pump.run(after):
-                yield batch
+            pump = Pump(subscription, replay, self.heartbeat_seconds, broadcaster.memory)
+            async with aclosing(pump.run(after)) as batches:
+                async for batch in batches:
+                    yield batch
         except SubscriberTooSlowError:
             logger.warning("slow subscriber ended", extra={"peer": context.peer()})
             raise
         finally:
-            self.broadcaster.unsubscribe(subscription)
+            broadcaster.unsubscribe(subscription)

@@ -11,9 +11,13 @@ from commercegateway.v1 import events_pb2 as ev
 
 from service.convert import BINDING_KINDS
 from service.domain import Binding
-from service.errors import InvalidArgumentError
+from service.errors import EventTooLargeError, InvalidArgumentError
 
 MAX_BATCH = 1000
+# The default maximum size of one event: its canonical protobuf serialization, in bytes. Stream
+# responses are split at about 1 MiB, so an event of this size always fits one response well
+# below gRPC's 4 MiB default receive limit.
+MAX_EVENT_BYTES = 1024 * 1024
 MAX_PAGE = 1000
 MAX_QUANTITY_CHARS = 64
 MAX_QUANTITY_DIGITS = 40
@@ -109,8 +113,17 @@ def check_event(event: ev.Event, index: int) -> None:
         event.id = event_id_for(event.platform, event.source_event_id)
 
 
-def check_batch(events: Sequence[ev.Event]) -> None:
-    """Requires 1 to 1,000 valid events."""
+def check_event_size(event: ev.Event, where: str = "event", limit: int = MAX_EVENT_BYTES) -> int:
+    """Requires the event's canonical serialization to be at most `limit` bytes (raises
+    EventTooLargeError naming the event and the limit); returns its size."""
+    size = event.ByteSize()
+    if size > limit:
+        raise EventTooLargeError(where, event.id or event.source_event_id, size, limit)
+    return size
+
+
+def check_batch(events: Sequence[ev.Event], max_event_bytes: int = MAX_EVENT_BYTES) -> None:
+    """Requires 1 to 1,000 valid events, each at most `max_event_bytes` serialized."""
     if not events:
         raise InvalidArgumentError("events is empty: publish at least one event")
     if len(events) > MAX_BATCH:
@@ -119,6 +132,7 @@ def check_batch(events: Sequence[ev.Event]) -> None:
         )
     for index, event in enumerate(events):
         check_event(event, index)
+        check_event_size(event, f"events[{index}]", max_event_bytes)
 
 
 def check_cursor(after: int | None) -> None:

@@ -13,6 +13,7 @@ from tests.bench.console import DEFERRED, FIGURE, measure_console
 from tests.bench.live import Plan, measure_live
 from tests.bench.report import Figure, Results, table, write_json
 from tests.bench.slowloris import measure_slow_connections
+from tests.bench.stalled import measure_stalled
 from tests.bench.streams import measure_catchup, measure_idle, measure_raw
 from tests.bench.system import BenchError
 from tests.support.processes import REPO_ROOT
@@ -80,6 +81,16 @@ FIGURES = [
     Figure("achieved_rate_10_subscribers", "rate held in the 500/s phase, 10 subs", "webhooks/s"),
     Figure("catchup_events_per_s", "catch-up replay to one subscriber", "events/s", 100_000),
     Figure("core_rss_mb_1000_idle_streams", "core peak RSS, 1,000 idle streams", "MB", 200, False),
+    Figure(
+        "core_rss_mb_2000_stalled_streams", "core peak RSS, 2,000 stalled streams", "MB", 300, False
+    ),
+    Figure(
+        "reader_delivery_p99_ms_with_2000_stalled",
+        "reader delivery p99, 2,000 stalled",
+        "ms",
+        100,
+        False,
+    ),
     Figure("generator_max_requests_per_s", "load generator capacity (req per CPU s)", "req/s"),
     FIGURE,
     DEFERRED,
@@ -114,7 +125,7 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["live", "catchup", "idle", "raw", "console", "slow"],
+        choices=["live", "catchup", "idle", "raw", "console", "slow", "stalled"],
         action="append",
         help="measure only these parts (repeatable; default: all)",
     )
@@ -131,7 +142,7 @@ def _arguments() -> argparse.Namespace:
 
 
 def _measure(args: argparse.Namespace, plan: Plan, workdir: Path, results: Results) -> None:
-    parts = args.only or ["raw", "live", "catchup", "idle", "console", "slow"]
+    parts = args.only or ["raw", "live", "catchup", "idle", "console", "slow", "stalled"]
     if "raw" in parts:
         measure_raw(plan, workdir, results)
     if "live" in parts:
@@ -145,6 +156,8 @@ def _measure(args: argparse.Namespace, plan: Plan, workdir: Path, results: Resul
         measure_console(plan.runs, results)
     if "slow" in parts:
         measure_slow_connections(plan, workdir, results)
+    if "stalled" in parts:
+        measure_stalled(plan, workdir, results)
     for alias, source in ALIASES.items():
         if source in results.runs:
             results.runs[alias] = results.runs[source]

@@ -9,7 +9,7 @@ import pytest
 from commercegateway.v1 import core_service_pb2 as api
 from commercegateway.v1 import events_pb2 as ev
 
-from service.fanout import Broadcaster, Subscription
+from service.fanout import Broadcaster, Entry, Subscription, everything
 from service.status import core_status
 from service.store.base import CommittedRecord
 from tests.service.events import inventory
@@ -61,11 +61,15 @@ async def test_status_is_readable_with_the_subscriber_token_only(tmp_path: Path)
             assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
+def _selects_nothing(entry: Entry) -> tuple[bytes, ...]:
+    return ()
+
+
 def test_a_subscriber_with_queued_items_is_behind_by_their_span() -> None:
     broadcaster = Broadcaster(last_sequence=10)
-    slow = broadcaster.subscribe(lambda record: (record.event,), capacity=100)
+    slow = broadcaster.subscribe(everything, capacity=100)
     slow.peer = "ipv4:127.0.0.1:1"
-    quiet: Subscription[ev.Event] = broadcaster.subscribe(lambda record: (), capacity=100)
+    quiet: Subscription = broadcaster.subscribe(_selects_nothing, capacity=100)
     broadcaster.publish([CommittedRecord(ev.Event(sequence=n)) for n in (11, 12, 13)])
     status = core_status(broadcaster)
     assert status.head_sequence == 13
@@ -74,5 +78,5 @@ def test_a_subscriber_with_queued_items_is_behind_by_their_span() -> None:
         ("", 0, 0, 13),
     ]
     assert quiet.pending == 0
-    slow.take(2, after=0)
+    slow.take(2, max_bytes=2**20, after=0)
     assert core_status(broadcaster).subscribers[0].behind == 1

@@ -9,6 +9,11 @@ from typing import Any
 
 import grpc
 
+# The largest message the client accepts: the core sends stream responses of about 1 MiB, or
+# one event alone when it is larger (events are at most 4 MiB even when the core's
+# max_event_bytes is raised to its ceiling), so 8 MiB leaves a twofold margin.
+MAX_RECEIVE_MESSAGE_BYTES = 8 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class TlsConfig:
@@ -80,6 +85,7 @@ def build_channel(target: str, tls: TlsConfig | None, backoff: BackoffPolicy) ->
         ("grpc.initial_reconnect_backoff_ms", max(100, int(backoff.initial * 1000))),
         ("grpc.min_reconnect_backoff_ms", max(100, int(backoff.initial * 1000))),
         ("grpc.max_reconnect_backoff_ms", max(100, int(backoff.maximum * 1000))),
+        ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),
     ]
     if tls is None:
         return grpc.aio.insecure_channel(target, options=options)

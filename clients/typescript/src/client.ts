@@ -18,6 +18,13 @@ import {
 import type { Event, EventKind, EventSchema, InventoryAlert, OrderCompletion } from "./gen/commercegateway/v1/events_pb.js";
 import { type StreamSettings, type SubscribeOptions, Subscription } from "./subscription.js";
 
+/**
+ * The largest message the client accepts, in bytes: the core sends stream responses of about
+ * 1 MiB, or one event alone when it is larger (events are at most 4 MiB even when the core's
+ * max_event_bytes is raised to its ceiling), so 8 MiB leaves a twofold margin.
+ */
+export const MAX_RECEIVE_MESSAGE_BYTES = 8 * 1024 * 1024;
+
 /** How to reach the core. */
 export interface CoreClientOptions {
   /** The core's address: "host:port", or a URL "http://host:port" / "https://host:port". */
@@ -66,7 +73,12 @@ export class CoreClient {
         return next(request);
       });
     }
-    const transport = createGrpcTransport({ baseUrl, sessionManager: this.#sessions, interceptors });
+    const transport = createGrpcTransport({
+      baseUrl,
+      sessionManager: this.#sessions,
+      interceptors,
+      readMaxBytes: MAX_RECEIVE_MESSAGE_BYTES,
+    });
     this.#client = createClient(CoreService, transport);
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
