@@ -13,6 +13,7 @@ from bridge.fastpath import ENDPOINT_STATE_KEY, FastPath, with_fast_path
 from bridge.forwarder import Forwarder
 from bridge.openapi_doc import document_webhooks
 from bridge.outbox import Outbox
+from bridge.outbox_admin import parked_count
 from bridge.quarantine import Quarantine
 from bridge.routes import WEBHOOK_PATHS, WebhookEndpoint
 from bridge.settings import BridgeSettings, load_bridge_settings
@@ -39,21 +40,22 @@ def _probes(forwarder: Forwarder) -> list[Any]:
         return {"status": "alive"}
 
     @get("/readyz")
-    async def readyz() -> Response[dict[str, str]]:
+    async def readyz() -> Response[dict[str, Any]]:
         """Ready when the core is reachable or the outbox is writable; says which."""
         core = await forwarder.core_reachable()
         outbox = await forwarder.outbox.writable()
-        body = {
+        body: dict[str, Any] = {
             "status": "ready" if core or outbox else "unavailable",
             "core": "reachable" if core else "unreachable",
             "outbox": "writable" if outbox else "unwritable",
         }
+        body["outbox_parked"] = await parked_count(forwarder.outbox)
         return Response(body, status_code=200 if core or outbox else 503)
 
     @get("/metrics", media_type=forwarder.metrics.content_type)
     async def metrics() -> bytes:
         """Prometheus metrics of this process."""
-        forwarder.metrics.outbox_depth.set(await forwarder.outbox.depth())
+        await forwarder.metrics.observe_outbox(forwarder.outbox)
         return forwarder.metrics.render()
 
     return [healthz, readyz, metrics]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -74,6 +75,23 @@ class QuarantinedDelivery:
         )
 
 
+@dataclass(frozen=True)
+class QuarantineSummary:
+    """A kept delivery's metadata, read without its body (for listing)."""
+
+    entry_id: int
+    platform: str
+    topic: str
+    delivery_id: str
+    reason: str
+    errors: tuple[str, ...]
+    size: int
+    received_at: datetime
+
+
+_SUMMARY = "id, platform, topic, delivery_id, reason, errors, length(body), received_at"
+
+
 class Quarantine:
     """SQLite-backed store of quarantined deliveries in the data dir."""
 
@@ -121,6 +139,24 @@ class Quarantine:
             lambda c: c.execute(f"SELECT {_COLUMNS} FROM quarantine ORDER BY id").fetchall()
         )
         return [QuarantinedDelivery.from_row(tuple(row)) for row in rows]
+
+    def summaries(self) -> builtins.list[QuarantineSummary]:
+        """Every kept delivery's metadata, oldest first; no body is read."""
+        query = f"SELECT {_SUMMARY} FROM quarantine ORDER BY id"
+        rows = self._db.call(lambda c: c.execute(query).fetchall())
+        return [
+            QuarantineSummary(
+                entry_id=int(entry_id),
+                platform=str(platform),
+                topic=str(topic),
+                delivery_id=str(delivery_id),
+                reason=str(reason),
+                errors=tuple(json.loads(str(errors))),
+                size=int(size or 0),
+                received_at=datetime.fromtimestamp(float(received), UTC),
+            )
+            for entry_id, platform, topic, delivery_id, reason, errors, size, received in rows
+        ]
 
     def get(self, entry_id: int) -> QuarantinedDelivery | None:
         """One kept delivery, or None."""

@@ -15,7 +15,12 @@ from pydantic_settings import (
 )
 
 from bridge.core_channel import core_credentials
-from bridge.pipeline import PlatformName, PlatformSecrets, VerificationConfig
+from bridge.pipeline import (
+    DEFAULT_BETTERDATA_SHOP,
+    PlatformName,
+    PlatformSecrets,
+    VerificationConfig,
+)
 from service.config_file import ConfigFileError, config_section
 from service.config_values import SettingsError, check_log_level, split_host_port
 
@@ -107,6 +112,13 @@ class BridgeSettings(BaseSettings):
     core_tls_ca: Path | None = Field(
         None, validation_alias=_env("COMMERCE_GATEWAY_CORE_TLS_CA", "core_tls_ca")
     )
+    betterdata_default_shop: str = Field(
+        DEFAULT_BETTERDATA_SHOP,
+        max_length=255,
+        validation_alias=_env(
+            "COMMERCE_GATEWAY_BETTERDATA_DEFAULT_SHOP", "betterdata_default_shop"
+        ),
+    )
     shop_secrets: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict, exclude=True, repr=False
     )
@@ -124,6 +136,13 @@ class BridgeSettings(BaseSettings):
             return None
         if not Path(value).is_file():
             raise ValueError(f"CA file not found: {value}")
+        return value
+
+    @field_validator("betterdata_default_shop")
+    @classmethod
+    def _check_shop(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("a shop cannot contain a NUL character")
         return value
 
     @field_validator("log_level")
@@ -185,6 +204,7 @@ class BridgeSettings(BaseSettings):
             square_legacy_sha1=self.square_legacy_sha1,
             replay_window=timedelta(hours=self.replay_window_hours),
             timestamp_tolerance=timedelta(seconds=self.timestamp_tolerance_seconds),
+            betterdata_default_shop=self.betterdata_default_shop,
         )
 
 

@@ -13,6 +13,10 @@ class InvalidArgumentError(CoreError):
     """A request field is missing or malformed."""
 
 
+class EventTooLargeError(InvalidArgumentError):
+    """An event is larger than the documented maximum event size."""
+
+
 class NotFoundError(CoreError):
     """The requested item does not exist."""
 

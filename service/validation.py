@@ -104,6 +104,16 @@ def check_event(event: ev.Event, index: int) -> None:
         event.id = event_id_for(event.platform, event.source_event_id)
 
 
+def validate_event(event: ev.Event, index: int = 0) -> None:
+    """Every check the core makes on one event before storing it; the bridge calls it on each
+    translated event before answering, so both refuse the same events with the same code.
+
+    Raises:
+        InvalidArgumentError: (or a subclass, e.g. EventTooLargeError) naming `events[index]`.
+    """
+    check_event(event, index)
+
+
 def check_batch(events: Sequence[ev.Event]) -> None:
     """Requires 1 to 1,000 valid events."""
     if not events:
@@ -113,7 +123,7 @@ def check_batch(events: Sequence[ev.Event]) -> None:
             f"too many events in one request: {len(events)} (at most {MAX_BATCH})"
         )
     for index, event in enumerate(events):
-        check_event(event, index)
+        validate_event(event, index)
 
 
 def check_cursor(after: int | None) -> None:

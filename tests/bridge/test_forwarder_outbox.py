@@ -89,7 +89,12 @@ async def test_core_down_delivery_is_accepted_then_arrives_exactly_once(tmp_path
         assert retried.json() == {"status": "duplicate", "event_id": response.json()["event_id"]}
         assert await bridge.forwarder.outbox.depth() == 1
         ready = await client.get(f"{bridge.url}/readyz")
-        assert ready.json() == {"status": "ready", "core": "unreachable", "outbox": "writable"}
+        assert ready.json() == {
+            "status": "ready",
+            "core": "unreachable",
+            "outbox": "writable",
+            "outbox_parked": 0,
+        }
 
         async with running_core(tmp_path / "core", grpc_listen=f"127.0.0.1:{port}") as core:
             event_id = response.json()["event_id"]
