@@ -28,7 +28,7 @@ CREATE INDEX IF NOT EXISTS outbox_event_id ON outbox (event_id);
 CREATE INDEX IF NOT EXISTS outbox_parked ON outbox (parked, id);
 """
 # Metadata kept beside each event so that listing never reads the event bytes; added to files
-# of older versions on first use (their rows show these as NULL).
+# of older versions on first use (their rows show these as NULL, but for their size).
 _METADATA_COLUMNS = {
     "platform": "INTEGER",
     "topic": "TEXT",
@@ -52,9 +52,11 @@ def _add_metadata_columns(connection: sqlite3.Connection) -> None:
     connection.execute("BEGIN IMMEDIATE")
     try:
         present = {row[1] for row in connection.execute("PRAGMA table_info(outbox)")}
-        for name, kind in _METADATA_COLUMNS.items():
-            if name not in present:
-                connection.execute(f"ALTER TABLE outbox ADD COLUMN {name} {kind}")
+        missing = [name for name in _METADATA_COLUMNS if name not in present]
+        for name in missing:
+            connection.execute(f"ALTER TABLE outbox ADD COLUMN {name} {_METADATA_COLUMNS[name]}")
+        if "size" in missing:
+            connection.execute("UPDATE outbox SET size = length(event)")
     except BaseException:
         connection.execute("ROLLBACK")
         raise

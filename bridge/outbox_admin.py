@@ -31,7 +31,7 @@ OutcomeName = Literal["stored", "duplicate", "rejected", "failed", "missing", "d
 
 _SUMMARY = (
     "SELECT id, event_id, parked, platform, topic, kind, shop,"
-    " COALESCE(size, length(event)), created_at, parked_reason, parked_at FROM outbox"
+    " size, created_at, parked_reason, parked_at FROM outbox"
 )
 
 
@@ -161,16 +161,16 @@ async def _page(outbox: Outbox, after: int) -> list[tuple[int, events_pb2.Event]
 
     def _select(connection: sqlite3.Connection) -> list[tuple[int, bytes]]:
         sizes = connection.execute(
-            "SELECT id, COALESCE(size, length(event)) FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
+            "SELECT id, size FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
             (after, REDRIVE_PAGE),
         ).fetchall()
         chosen: list[int] = []
         total = 0
         for entry_id, size in sizes:
-            if chosen and total + int(size) > REDRIVE_PAGE_BYTES:
+            if chosen and total + int(size or 0) > REDRIVE_PAGE_BYTES:
                 break
             chosen.append(int(entry_id))
-            total += int(size)
+            total += int(size or 0)
         query = "SELECT id, event FROM outbox WHERE id = ?"
         rows = (connection.execute(query, (entry_id,)).fetchone() for entry_id in chosen)
         return [(int(row[0]), bytes(row[1])) for row in rows if row is not None]

@@ -41,6 +41,22 @@ CREATE TABLE IF NOT EXISTS quarantine (
 );
 """
 
+
+def _add_size_column(connection: sqlite3.Connection) -> None:
+    """Adds (once, serialised) the body size column a file of an older version lacks, so that
+    listing never reads a body."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        present = {row[1] for row in connection.execute("PRAGMA table_info(quarantine)")}
+        if "size" not in present:
+            connection.execute("ALTER TABLE quarantine ADD COLUMN size INTEGER")
+            connection.execute("UPDATE quarantine SET size = length(body)")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
 _COLUMNS = "id, platform, topic, delivery_id, reason, errors, headers, body, received_at"
 
 
@@ -89,7 +105,7 @@ class QuarantineSummary:
     received_at: datetime
 
 
-_SUMMARY = "id, platform, topic, delivery_id, reason, errors, length(body), received_at"
+_SUMMARY = "id, platform, topic, delivery_id, reason, errors, size, received_at"
 
 
 class Quarantine:
@@ -97,13 +113,18 @@ class Quarantine:
 
     def __init__(self, data_dir: Path) -> None:
         """Uses `<data_dir>/quarantine.sqlite3`; the file is created on first use."""
-        self._db = SqliteThread(Path(data_dir) / QUARANTINE_FILE, _SCHEMA)
+        self._db = SqliteThread(Path(data_dir) / QUARANTINE_FILE, _SCHEMA, _add_size_column)
+
+    @property
+    def db(self) -> SqliteThread:
+        """The file's connection thread (for operator tools)."""
+        return self._db
 
     @staticmethod
     def _insert(connection: sqlite3.Connection, values: tuple[object, ...]) -> int:
+        columns = _COLUMNS.removeprefix("id, ") + ", size"
         cursor = connection.execute(
-            f"INSERT INTO quarantine ({_COLUMNS.removeprefix('id, ')}) VALUES (?,?,?,?,?,?,?,?)",
-            values,
+            f"INSERT INTO quarantine ({columns}) VALUES (?,?,?,?,?,?,?,?,?)", values
         )
         return int(cursor.lastrowid or 0)
 
@@ -130,6 +151,7 @@ class Quarantine:
             json.dumps(kept),
             body,
             received_at.timestamp(),
+            len(body),
         )
         return await self._db.run(lambda c: self._insert(c, values))
 
