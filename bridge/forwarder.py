@@ -139,7 +139,7 @@ class Forwarder:
         """A retry the core stored while the first copy still waits in the outbox (the core was
         down, then came back before the drain delivered it) is a duplicate, not a new event."""
         fresh = [result.event_id for result in results if result.status == "accepted"]
-        if not fresh:
+        if not fresh or not self.outbox.may_hold_waiting():
             return results
         try:
             waiting = await self.outbox.waiting(fresh)

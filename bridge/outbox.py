@@ -107,6 +107,10 @@ class Outbox:
         self._db = SqliteThread(Path(data_dir) / OUTBOX_FILE, _SCHEMA, _add_metadata_columns)
         self._pending: list[tuple[list[tuple[object, ...]], asyncio.Future[list[bool]]]] = []
         self._committer: asyncio.Task[None] | None = None
+        self._adds = 0  # add() calls so far, so that a peek racing an add keeps the hint
+        self._may_hold = (
+            True  # unknown at start: a previous run or another worker may have left some
+        )
 
     @property
     def path(self) -> Path:
@@ -125,6 +129,8 @@ class Outbox:
         Concurrent calls share transactions (group commit): while one commit is on disk, the
         rows of the calls that arrive meanwhile wait and are committed together next.
         """
+        self._adds += 1
+        self._may_hold = True
         now = time.time()
         rows = [_row(event, now) for event in events]
         done: asyncio.Future[list[bool]] = asyncio.get_running_loop().create_future()
@@ -155,8 +161,17 @@ class Outbox:
             query = "SELECT id, event FROM outbox WHERE parked = 0 ORDER BY id LIMIT ?"
             return list(connection.execute(query, (limit,)).fetchall())
 
+        adds = self._adds
         rows = await self._db.run(_select)
+        if not rows and adds == self._adds:
+            self._may_hold = False
         return [OutboxEntry(row_id, events_pb2.Event.FromString(blob)) for row_id, blob in rows]
+
+    def may_hold_waiting(self) -> bool:
+        """False only when the last `peek` (the drain's, at least every second) found nothing
+        waiting and this process added nothing since: a hint that spares the forwarder a
+        lookup per delivery; entries another worker added in the last second may be missed."""
+        return self._may_hold
 
     async def remove(self, entry_ids: Sequence[int]) -> None:
         """Deletes acknowledged entries (ids already gone are ignored)."""

@@ -189,3 +189,18 @@ async def test_retry_while_the_first_copy_waits_in_the_outbox_is_a_duplicate(
             await wait_for(drained, message="outbox drained")
             log = await log_before_sentinel(core.address)
             assert [e.id for e in log].count(first.json()["event_id"]) == 1
+
+
+async def test_the_outbox_says_it_holds_nothing_only_after_an_empty_peek(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path)
+    assert outbox.may_hold_waiting()  # unknown until looked at
+    assert await outbox.peek(10) == []
+    assert not outbox.may_hold_waiting()
+    await outbox.add([_event(1)])
+    assert outbox.may_hold_waiting()
+    entries = await outbox.peek(10)
+    assert outbox.may_hold_waiting()
+    await outbox.remove([entries[0].entry_id])
+    await outbox.peek(10)
+    assert not outbox.may_hold_waiting()
+    outbox.close()
