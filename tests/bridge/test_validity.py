@@ -25,6 +25,7 @@ from bridge.quarantine import Quarantine
 from bridge.signing import rfc3339
 from tests.bridge.test_handler import Recorder, serving
 from tests.support.bridge import SECRET, Stack, log_before_sentinel, post_signed, running_stack
+from tests.support.processes import REPO_ROOT, cli_argv
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -78,6 +79,24 @@ async def test_betterdata_without_shop_id_completes_an_order_for_a_subscriber(
     assert completion.event_id == response.json()["event_id"]
     assert (completion.total.currency_code, completion.total.amount_minor) == ("USD", 1999)
     assert await stack.bridge.forwarder.outbox.counts() == (0, 0)
+    line = await first_tail_line("orders", "--after", "0", "--shop", "default", stack=stack)
+    assert line.startswith("#") and f"ORDER_COMPLETED default order {order_id}" in line
+
+
+async def first_tail_line(*args: str, stack: Stack) -> str:
+    """The first line `commerce-gateway tail ARGS` prints against the stack's core."""
+    tail = await asyncio.create_subprocess_exec(
+        *cli_argv("tail", *args, "--core", stack.core_address),
+        cwd=REPO_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert tail.stdout is not None
+        return (await asyncio.wait_for(tail.stdout.readline(), 15)).decode()
+    finally:
+        tail.kill()
+        await tail.wait()
 
 
 async def test_nul_in_an_id_is_422_quarantined_and_nothing_is_stored(stack: Stack) -> None:
