@@ -43,12 +43,16 @@ _INSERT = (
     "INSERT INTO outbox (event_id, event, created_at, platform, topic, kind, shop, size)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_COUNTS = "SELECT parked != 0, COUNT(*) FROM outbox GROUP BY parked != 0"
+_COUNTS = "SELECT parked, COUNT(*) FROM outbox GROUP BY parked"  # over the (parked, id) index
 _MAX_LOOKUP = 500  # event ids per IN (...) query, below SQLite's variable limit
 
 
 def _add_metadata_columns(connection: sqlite3.Connection) -> None:
     """Adds the metadata columns an outbox file of an older version lacks (once, serialised)."""
+    if {row[1] for row in connection.execute("PRAGMA table_info(outbox)")} >= set(
+        _METADATA_COLUMNS
+    ):
+        return  # up to date: no write lock taken
     connection.execute("BEGIN IMMEDIATE")
     try:
         present = {row[1] for row in connection.execute("PRAGMA table_info(outbox)")}
@@ -195,7 +199,8 @@ class Outbox:
 
         def _count(connection: sqlite3.Connection) -> tuple[int, int]:
             found = dict(connection.execute(_COUNTS).fetchall())
-            return int(found.get(0, 0)), int(found.get(1, 0))
+            waiting = int(found.pop(0, 0))
+            return waiting, sum(int(count) for count in found.values())
 
         return await self._db.run(_count)
 

@@ -45,6 +45,8 @@ CREATE TABLE IF NOT EXISTS quarantine (
 def _add_size_column(connection: sqlite3.Connection) -> None:
     """Adds (once, serialised) the body size column a file of an older version lacks, so that
     listing never reads a body."""
+    if "size" in {row[1] for row in connection.execute("PRAGMA table_info(quarantine)")}:
+        return  # up to date: no write lock taken
     connection.execute("BEGIN IMMEDIATE")
     try:
         present = {row[1] for row in connection.execute("PRAGMA table_info(quarantine)")}
