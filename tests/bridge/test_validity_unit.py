@@ -7,6 +7,7 @@ import pytest
 from commercegateway.v1 import events_pb2
 
 from bridge.platforms.common import PayloadRejected
+from bridge.settings import SettingsError, load_bridge_settings
 from bridge.terminal import printable
 from bridge.validity import check_events
 from service.errors import EventTooLargeError
@@ -35,3 +36,11 @@ def test_printable_escapes_terminal_controls_and_keeps_plain_text() -> None:
     assert printable("\x1b[2Jred\x9b31m\u202e\r") == "\\x1b[2Jred\\x9b31m\\u202e\\x0d"
     assert printable("a\nb\tc") == "a\\x0ab\\x09c"
     assert printable("a\nb\tc\x1b", multiline=True) == "a\nb\tc\\x1b"
+
+
+def test_default_shop_setting_is_read_and_a_nul_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COMMERCE_GATEWAY_CONFIG", raising=False)
+    monkeypatch.setenv("COMMERCE_GATEWAY_BETTERDATA_DEFAULT_SHOP", "solo-shop")
+    assert load_bridge_settings().verification_config().betterdata_default_shop == "solo-shop"
+    with pytest.raises(SettingsError, match=r"betterdata_default_shop: .*NUL"):
+        load_bridge_settings(betterdata_default_shop="a\x00b")
