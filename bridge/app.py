@@ -16,6 +16,7 @@ from bridge.forwarder import Forwarder
 from bridge.http_errors import problem_handlers
 from bridge.openapi_doc import document_webhooks
 from bridge.outbox import Outbox
+from bridge.outbox_admin import parked_count
 from bridge.quarantine import Quarantine
 from bridge.routes import WEBHOOK_PATHS, WebhookEndpoint
 from bridge.settings import BridgeSettings, load_bridge_settings
@@ -42,23 +43,24 @@ def _probes(forwarder: Forwarder) -> list[Any]:
         return {"status": "alive"}
 
     @get("/readyz")
-    async def readyz() -> Response[dict[str, str]]:
+    async def readyz() -> Response[dict[str, Any]]:
         """Ready when a delivery can be stored now: the core reports SERVING (its store
-        commits) or an outbox commit succeeds; says which."""
+        commits) or an outbox commit succeeds; says which, and how many entries are parked."""
         core = await forwarder.core_health()
         outbox = await forwarder.outbox.writable()
         ready = core == "reachable" or outbox
-        body = {
+        body: dict[str, Any] = {
             "status": "ready" if ready else "unavailable",
             "core": core,
             "outbox": "writable" if outbox else "unwritable",
         }
+        body["outbox_parked"] = await parked_count(forwarder.outbox)
         return Response(body, status_code=200 if ready else 503)
 
     @get("/metrics", media_type=forwarder.metrics.content_type)
     async def metrics() -> bytes:
         """Prometheus metrics of this process."""
-        forwarder.metrics.outbox_depth.set(await forwarder.outbox.depth())
+        await forwarder.metrics.observe_outbox(forwarder.outbox)
         return forwarder.metrics.render()
 
     return [healthz, readyz, metrics]

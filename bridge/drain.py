@@ -118,13 +118,15 @@ class OutboxDrain:
             except grpc.aio.AioRpcError as error:
                 if error.code() != grpc.StatusCode.INVALID_ARGUMENT:
                     raise
-                await self._outbox.park(entry.entry_id)
+                await self._outbox.park(entry.entry_id, error.details() or "")
                 logger.error(
-                    "core refused an outbox event as invalid; parked in the outbox",
+                    "core refused an outbox event as invalid; parked in the outbox"
+                    " (see `commerce-gateway outbox list`)",
                     extra={"event_id": entry.event.id, "entry_id": entry.entry_id},
                 )
                 continue
             await self._outbox.remove([entry.entry_id])
+        self._metrics.outbox_parked.set((await self._outbox.counts())[1])
 
     async def _idle(self) -> None:
         with contextlib.suppress(TimeoutError):

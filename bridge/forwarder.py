@@ -117,6 +117,8 @@ class Forwarder:
         if results is None:
             destination = "outbox"
             results = await self._to_outbox(events)
+        else:
+            results = await self._seen_in_outbox(results)
         self.metrics.forward_latency.labels(destination).observe(time.perf_counter() - started)
         return results
 
@@ -136,6 +138,22 @@ class Forwarder:
                 item.future.cancel()
             return None
         return [_result(answer) for answer in answers]
+
+    async def _seen_in_outbox(self, results: list[ForwardResult]) -> list[ForwardResult]:
+        """A retry the core stored while the first copy still waits in the outbox (the core was
+        down, then came back before the drain delivered it) is a duplicate, not a new event."""
+        fresh = [result.event_id for result in results if result.status == "accepted"]
+        if not fresh or not self.outbox.may_hold_waiting():
+            return results
+        try:
+            waiting = await self.outbox.waiting(fresh)
+        except Exception as error:  # the core has it: "accepted" stays true enough
+            logger.warning("outbox lookup failed", extra={"error": type(error).__name__})
+            return results
+        return [
+            ForwardResult("duplicate", r.event_id, r.destination) if r.event_id in waiting else r
+            for r in results
+        ]
 
     async def _to_outbox(self, events: Sequence[events_pb2.Event]) -> list[ForwardResult]:
         try:

@@ -23,7 +23,7 @@ from bridge.intake import (
     verify_and_parse,
     with_request_url,
 )
-from bridge.pipeline import PlatformSecrets, VerificationConfig
+from bridge.pipeline import DEFAULT_BETTERDATA_SHOP, PlatformSecrets, VerificationConfig
 from bridge.problems import PROBLEM_CONTENT_TYPE, ProblemError
 
 logger = logging.getLogger("bridge.handler")
@@ -183,12 +183,15 @@ def create_webhook_handler(
     replay_window: timedelta = timedelta(hours=72),
     timestamp_tolerance: timedelta = timedelta(minutes=5),
     max_body_bytes: int = 1_048_576,
+    betterdata_default_shop: str = DEFAULT_BETTERDATA_SHOP,
 ) -> WebhookHandler:
     """Returns a handler verifying every platform with `secret` (one, a list or a comma list),
     or with the finer `secrets`, calling the callbacks (sync or async) with canonical Events.
 
     `on_inventory_change` gets inventory updates, `on_order_complete` completed orders and
     checkouts, `on_catalog_change` product and catalog changes, `on_event` every event.
+    Every event passes the core's own checks first (422 "invalid_event" otherwise), and a
+    Better Data body without `shop_id` names `betterdata_default_shop`.
     """
     config = VerificationConfig(
         secrets=secrets or PlatformSecrets(fallback=_secrets(secret), by_platform={}, by_shop={}),
@@ -196,6 +199,7 @@ def create_webhook_handler(
         square_legacy_sha1=square_legacy_sha1,
         replay_window=replay_window,
         timestamp_tolerance=timestamp_tolerance,
+        betterdata_default_shop=betterdata_default_shop,
     )
     given = {
         "on_inventory_change": on_inventory_change,

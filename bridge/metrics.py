@@ -1,6 +1,8 @@
-"""Prometheus metrics of one bridge app: deliveries, rejections, forward latency, outbox depth."""
+"""Prometheus metrics of one bridge app: deliveries, rejections, forward latency, outbox."""
 
 from __future__ import annotations
+
+import sqlite3
 
 from prometheus_client import (
     CollectorRegistry,
@@ -10,6 +12,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from bridge.outbox import Outbox
 from bridge.pipeline import HANDLED_TOPICS
 
 _KNOWN_PLATFORMS = frozenset(HANDLED_TOPICS)
@@ -64,6 +67,12 @@ class BridgeMetrics:
             "Events waiting in the local outbox for the core.",
             registry=self.registry,
         )
+        self.outbox_parked = Gauge(
+            "commerce_gateway_bridge_outbox_parked",
+            "Events the core refused, parked in the local outbox for an operator "
+            "(commerce-gateway outbox list).",
+            registry=self.registry,
+        )
 
     def delivery(self, platform: str, topic: str, outcome: str) -> None:
         """Counts one verified delivery."""
@@ -72,6 +81,15 @@ class BridgeMetrics:
     def rejection(self, platform: str | None, status: int, reason: str) -> None:
         """Counts one rejected request."""
         self.rejections.labels(_platform_label(platform), str(status), reason).inc()
+
+    async def observe_outbox(self, outbox: Outbox) -> None:
+        """Sets the outbox gauges (waiting, parked) from the file; unchanged if unreadable."""
+        try:
+            waiting, parked = await outbox.counts()
+        except (sqlite3.Error, OSError):
+            return
+        self.outbox_depth.set(waiting)
+        self.outbox_parked.set(parked)
 
     def render(self) -> bytes:
         """The text exposition of every metric."""

@@ -22,6 +22,7 @@ from bridge.platforms.common import (
     normalize_headers,
 )
 from bridge.platforms.delivery import Translation, mark_future_dated
+from bridge.validity import check_events, with_default_shop
 from bridge.verify import verify_webhook
 
 __all__ = [
@@ -42,6 +43,9 @@ HANDLED_TOPICS: Mapping[PlatformName, tuple[str, ...]] = {
     "betterdata": betterdata.HANDLED_TOPICS,
 }
 """The topics (event types) each platform's deliveries are translated for; others are ignored."""
+
+DEFAULT_BETTERDATA_SHOP = "default"
+"""The shop of a Better Data body without shop_id (COMMERCE_GATEWAY_BETTERDATA_DEFAULT_SHOP)."""
 
 # Headers carrying the platform's original event time, kept across retries.
 _EVENT_TIME_HEADERS: dict[PlatformName, tuple[str, ...]] = {
@@ -88,13 +92,18 @@ class PlatformSecrets:
 
 @dataclass(frozen=True)
 class VerificationConfig:
-    """How deliveries are authenticated; defaults are the documented ones."""
+    """How deliveries are authenticated; defaults are the documented ones.
+
+    `betterdata_default_shop` is the shop of Better Data bodies without `shop_id` (a
+    single-shop sender); empty refuses them (422 "invalid_event", the core needs a shop).
+    """
 
     secrets: PlatformSecrets
     square_notification_url: str | None = None
     square_legacy_sha1: bool = False
     replay_window: timedelta = timedelta(hours=72)
     timestamp_tolerance: timedelta = timedelta(minutes=5)
+    betterdata_default_shop: str = DEFAULT_BETTERDATA_SHOP
 
 
 @dataclass(frozen=True)
@@ -216,15 +225,18 @@ def parse_delivery(
     *,
     received_at: datetime,
 ) -> ParsedDelivery:
-    """Reads an authenticated delivery into canonical events.
+    """Reads an authenticated delivery into canonical events, each passing the core's checks.
 
     When no header carried the event time, the payload's own time must be within the replay
     window; a body time that is the event's own time (Translation.body_time) always must be.
     Events with a platform time beyond the receive time plus the tolerance are flagged
-    `future_dated`.
+    `future_dated`. A Better Data body without
+    `shop_id` gets `config.betterdata_default_shop`.
 
     Raises:
-        PayloadRejected: 400 for malformed JSON, 422 for a payload not matching its topic.
+        PayloadRejected: 400 for malformed JSON, 422 for a payload not matching its topic
+            ("schema_mismatch") or an event the core would refuse ("invalid_event"), 413 for
+            an event over the core's maximum size ("event_too_large").
         WebhookRejected: "stale_event" for a payload older than the replay window;
             "missing_header" / "malformed_timestamp" for a broken header the platform always
             sends (authenticate refuses those first).
@@ -244,11 +256,14 @@ def parse_delivery(
         raise WebhookRejected("stale_event", "the body's own time is older than the replay window")
     mark_future_dated(translation.events, received, config.timestamp_tolerance)
     envelope = translation.envelope
+    shop = envelope.shop or (config.betterdata_default_shop if known == "betterdata" else "")
+    events = with_default_shop(translation.events, shop)
+    check_events(events)
     return ParsedDelivery(
         platform=known,
         topic=envelope.topic,
         delivery_id=envelope.delivery_id,
-        shop=envelope.shop,
-        events=translation.events,
+        shop=shop,
+        events=events,
         handled=translation.handled,
     )

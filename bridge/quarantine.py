@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -40,6 +41,24 @@ CREATE TABLE IF NOT EXISTS quarantine (
 );
 """
 
+
+def _add_size_column(connection: sqlite3.Connection) -> None:
+    """Adds (once, serialised) the body size column a file of an older version lacks, so that
+    listing never reads a body."""
+    if "size" in {row[1] for row in connection.execute("PRAGMA table_info(quarantine)")}:
+        return  # up to date: no write lock taken
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        present = {row[1] for row in connection.execute("PRAGMA table_info(quarantine)")}
+        if "size" not in present:
+            connection.execute("ALTER TABLE quarantine ADD COLUMN size INTEGER")
+            connection.execute("UPDATE quarantine SET size = length(body)")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
 _COLUMNS = "id, platform, topic, delivery_id, reason, errors, headers, body, received_at"
 
 
@@ -74,18 +93,40 @@ class QuarantinedDelivery:
         )
 
 
+@dataclass(frozen=True)
+class QuarantineSummary:
+    """A kept delivery's metadata, read without its body (for listing)."""
+
+    entry_id: int
+    platform: str
+    topic: str
+    delivery_id: str
+    reason: str
+    errors: tuple[str, ...]
+    size: int
+    received_at: datetime
+
+
+_SUMMARY = "id, platform, topic, delivery_id, reason, errors, size, received_at"
+
+
 class Quarantine:
     """SQLite-backed store of quarantined deliveries in the data dir."""
 
     def __init__(self, data_dir: Path) -> None:
         """Uses `<data_dir>/quarantine.sqlite3`; the file is created on first use."""
-        self._db = SqliteThread(Path(data_dir) / QUARANTINE_FILE, _SCHEMA)
+        self._db = SqliteThread(Path(data_dir) / QUARANTINE_FILE, _SCHEMA, _add_size_column)
+
+    @property
+    def db(self) -> SqliteThread:
+        """The file's connection thread (for operator tools)."""
+        return self._db
 
     @staticmethod
     def _insert(connection: sqlite3.Connection, values: tuple[object, ...]) -> int:
+        columns = _COLUMNS.removeprefix("id, ") + ", size"
         cursor = connection.execute(
-            f"INSERT INTO quarantine ({_COLUMNS.removeprefix('id, ')}) VALUES (?,?,?,?,?,?,?,?)",
-            values,
+            f"INSERT INTO quarantine ({columns}) VALUES (?,?,?,?,?,?,?,?,?)", values
         )
         return int(cursor.lastrowid or 0)
 
@@ -112,6 +153,7 @@ class Quarantine:
             json.dumps(kept),
             body,
             received_at.timestamp(),
+            len(body),
         )
         return await self._db.run(lambda c: self._insert(c, values))
 
@@ -121,6 +163,24 @@ class Quarantine:
             lambda c: c.execute(f"SELECT {_COLUMNS} FROM quarantine ORDER BY id").fetchall()
         )
         return [QuarantinedDelivery.from_row(tuple(row)) for row in rows]
+
+    def summaries(self) -> builtins.list[QuarantineSummary]:
+        """Every kept delivery's metadata, oldest first; no body is read."""
+        query = f"SELECT {_SUMMARY} FROM quarantine ORDER BY id"
+        rows = self._db.call(lambda c: c.execute(query).fetchall())
+        return [
+            QuarantineSummary(
+                entry_id=int(entry_id),
+                platform=str(platform),
+                topic=str(topic),
+                delivery_id=str(delivery_id),
+                reason=str(reason),
+                errors=tuple(json.loads(str(errors))),
+                size=int(size or 0),
+                received_at=datetime.fromtimestamp(float(received), UTC),
+            )
+            for entry_id, platform, topic, delivery_id, reason, errors, size, received in rows
+        ]
 
     def get(self, entry_id: int) -> QuarantinedDelivery | None:
         """One kept delivery, or None."""

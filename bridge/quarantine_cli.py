@@ -7,9 +7,10 @@ import json
 import sys
 from typing import Any
 
-from bridge.quarantine import Quarantine, QuarantinedDelivery
+from bridge.quarantine import Quarantine, QuarantinedDelivery, QuarantineSummary
 from bridge.redrive import RedriveOutcome, redrive
 from bridge.settings import SettingsError, load_bridge_settings
+from bridge.terminal import printable
 
 _DONE = frozenset({"stored", "duplicate", "ignored"})
 
@@ -56,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         _common(action, argparse.SUPPRESS)
 
 
-def _summary(entry: QuarantinedDelivery) -> dict[str, Any]:
+def _summary(entry: QuarantineSummary) -> dict[str, Any]:
     return {
         "id": entry.entry_id,
         "platform": entry.platform,
@@ -65,12 +66,12 @@ def _summary(entry: QuarantinedDelivery) -> dict[str, Any]:
         "reason": entry.reason,
         "errors": list(entry.errors),
         "received_at": entry.received_at.isoformat(),
-        "size": len(entry.body),
+        "size": entry.size,
     }
 
 
 def _list(quarantine: Quarantine, as_json: bool) -> int:
-    entries = [_summary(entry) for entry in quarantine.list()]
+    entries = [_summary(entry) for entry in quarantine.summaries()]
     if as_json:
         print(json.dumps(entries, indent=2))
         return 0
@@ -78,8 +79,10 @@ def _list(quarantine: Quarantine, as_json: bool) -> int:
         print("quarantine is empty")
     for e in entries:
         print(
-            f"{e['id']:>5}  {e['received_at']}  {e['platform']:<10} {e['topic'] or '-':<28} "
-            f"{e['reason']}  ({len(e['errors'])} errors, {e['size']} bytes)"
+            printable(
+                f"{e['id']:>5}  {e['received_at']}  {e['platform']:<10} {e['topic'] or '-':<28} "
+                f"{e['reason']}  ({len(e['errors'])} errors, {e['size']} bytes)"
+            )
         )
     return 0
 
@@ -89,7 +92,7 @@ def _show(quarantine: Quarantine, entry_id: int, as_json: bool) -> int:
     if entry is None:
         print(f"commerce-gateway quarantine: no entry {entry_id}", file=sys.stderr)
         return 1
-    document = _summary(entry) | {
+    document = _summary(_metadata(entry)) | {
         "headers": dict(entry.headers),
         "body": entry.body.decode("utf-8", "replace"),
     }
@@ -97,11 +100,24 @@ def _show(quarantine: Quarantine, entry_id: int, as_json: bool) -> int:
         print(json.dumps(document, indent=2))
         return 0
     for key in ("id", "platform", "topic", "delivery_id", "reason", "received_at"):
-        print(f"{key}: {document[key]}")
-    print("errors:", *(f"  - {error}" for error in entry.errors), sep="\n")
-    print("headers:", *(f"  {k}: {v}" for k, v in entry.headers.items()), sep="\n")
-    print("body:", document["body"], sep="\n")
+        print(printable(f"{key}: {document[key]}"))
+    print("errors:", *(printable(f"  - {error}") for error in entry.errors), sep="\n")
+    print("headers:", *(printable(f"  {k}: {v}") for k, v in entry.headers.items()), sep="\n")
+    print("body:", printable(document["body"], multiline=True), sep="\n")
     return 0
+
+
+def _metadata(entry: QuarantinedDelivery) -> QuarantineSummary:
+    return QuarantineSummary(
+        entry_id=entry.entry_id,
+        platform=entry.platform,
+        topic=entry.topic,
+        delivery_id=entry.delivery_id,
+        reason=entry.reason,
+        errors=entry.errors,
+        size=len(entry.body),
+        received_at=entry.received_at,
+    )
 
 
 def _print_outcomes(outcomes: list[RedriveOutcome], as_json: bool) -> None:
@@ -111,7 +127,7 @@ def _print_outcomes(outcomes: list[RedriveOutcome], as_json: bool) -> None:
     if not outcomes:
         print("nothing to re-drive")
     for o in outcomes:
-        print(f"{o.id:>5}  {o.result}: {o.detail}")
+        print(printable(f"{o.id:>5}  {o.result}: {o.detail}"))
 
 
 def main(args: argparse.Namespace) -> int:

@@ -34,6 +34,7 @@ from bridge.metrics import BridgeMetrics
 from bridge.pipeline import ParsedDelivery, PlatformName, VerificationConfig
 from bridge.problems import ProblemError
 from bridge.quarantine import Quarantine
+from bridge.validity import EVENT_TOO_LARGE
 
 logger = logging.getLogger("bridge.webhooks")
 
@@ -117,7 +118,7 @@ class WebhookEndpoint:
         try:
             delivery = verify_and_parse(platform, body, headers, config, now)
         except ProblemError as problem:
-            if problem.status == 422:
+            if problem.status == 422 or problem.reason == EVENT_TOO_LARGE:
                 await self._keep(platform, headers, body, problem, now)
             raise
         return 200, await self._deliver(delivery)

@@ -24,7 +24,12 @@ from pydantic_settings import (
 
 from bridge.core_channel import core_credentials
 from bridge.http_limits import HttpLimits
-from bridge.pipeline import PlatformName, PlatformSecrets, VerificationConfig
+from bridge.pipeline import (
+    DEFAULT_BETTERDATA_SHOP,
+    PlatformName,
+    PlatformSecrets,
+    VerificationConfig,
+)
 from service.config_file import ConfigFileError, check_keys, config_section
 from service.config_values import (
     SettingOrigins,
@@ -169,6 +174,13 @@ class BridgeSettings(BaseSettings):
             "COMMERCE_GATEWAY_MAX_BUFFERED_BODY_BYTES", "max_buffered_body_bytes"
         ),
     )
+    betterdata_default_shop: str = Field(
+        DEFAULT_BETTERDATA_SHOP,
+        max_length=255,
+        validation_alias=_env(
+            "COMMERCE_GATEWAY_BETTERDATA_DEFAULT_SHOP", "betterdata_default_shop"
+        ),
+    )
     shop_secrets: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict, exclude=True, repr=False
     )
@@ -203,6 +215,13 @@ class BridgeSettings(BaseSettings):
                 f"({self.max_buffered_body_bytes} < {self.max_body_bytes})"
             )
         return self
+
+    @field_validator("betterdata_default_shop")
+    @classmethod
+    def _check_shop(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("a shop cannot contain a NUL character")
+        return value
 
     @field_validator("log_level")
     @classmethod
@@ -275,6 +294,7 @@ class BridgeSettings(BaseSettings):
             square_legacy_sha1=self.square_legacy_sha1,
             replay_window=timedelta(hours=self.replay_window_hours),
             timestamp_tolerance=timedelta(seconds=self.timestamp_tolerance_seconds),
+            betterdata_default_shop=self.betterdata_default_shop,
         )
 
     def http_limits(self) -> HttpLimits:

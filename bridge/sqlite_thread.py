@@ -21,10 +21,17 @@ _PRAGMAS = (
 class SqliteThread:
     """Runs functions against one SQLite file (WAL, synchronous=FULL) on its own thread."""
 
-    def __init__(self, path: Path, schema: str) -> None:
-        """Remembers the file and the schema script; nothing is opened until first use."""
+    def __init__(
+        self,
+        path: Path,
+        schema: str,
+        upgrade: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> None:
+        """Remembers the file, the schema script and an optional `upgrade` run after it on
+        first use (e.g. columns added to a file an older version created)."""
         self.path = path
         self._schema = schema
+        self._upgrade = upgrade
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{path.stem}")
         self._connection: sqlite3.Connection | None = None
 
@@ -35,6 +42,8 @@ class SqliteThread:
             for pragma in _PRAGMAS:
                 connection.execute(pragma)
             connection.executescript(self._schema)
+            if self._upgrade is not None:
+                self._upgrade(connection)
             self._connection = connection
         return self._connection
 

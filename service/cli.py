@@ -29,6 +29,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "send": ("bridge.send", "Sign a sample or given payload as a platform would and post it."),
     "tail": ("commercegateway.tail", "Subscribe to the core and print items as they arrive."),
     "quarantine": ("bridge.quarantine_cli", "List, show and re-drive quarantined deliveries."),
+    "outbox": ("bridge.outbox_cli", "List, show, re-drive and drop outbox entries (parked ones)."),
 }
 
 

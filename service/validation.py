@@ -122,6 +122,17 @@ def check_event_size(event: ev.Event, where: str = "event", limit: int = MAX_EVE
     return size
 
 
+def validate_event(event: ev.Event, index: int = 0, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
+    """Every check the core makes on one event before storing it; the bridge calls it on each
+    translated event before answering, so both refuse the same events with the same code.
+
+    Raises:
+        InvalidArgumentError: (or a subclass, e.g. EventTooLargeError) naming `events[index]`.
+    """
+    check_event(event, index)
+    check_event_size(event, f"events[{index}]", max_event_bytes)
+
+
 def check_batch(events: Sequence[ev.Event], max_event_bytes: int = MAX_EVENT_BYTES) -> None:
     """Requires 1 to 1,000 valid events, each at most `max_event_bytes` serialized."""
     if not events:
@@ -131,8 +142,7 @@ def check_batch(events: Sequence[ev.Event], max_event_bytes: int = MAX_EVENT_BYT
             f"too many events in one request: {len(events)} (at most {MAX_BATCH})"
         )
     for index, event in enumerate(events):
-        check_event(event, index)
-        check_event_size(event, f"events[{index}]", max_event_bytes)
+        validate_event(event, index, max_event_bytes)
 
 
 def check_cursor(after: int | None) -> None:

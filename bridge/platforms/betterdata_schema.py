@@ -1,7 +1,8 @@
 """The Better Data Cloud webhook body: pydantic models and the published JSON Schema.
 
 Body: {"type": ..., "timestamp": RFC 3339, "shop_id"?: ..., "data": {...}}. `shop_id` names the
-Better Data shop (empty when the sender has one shop) and selects per-shop secrets.
+Better Data shop and selects per-shop secrets; a single-shop sender may omit it (the bridge then
+names its configured default shop, COMMERCE_GATEWAY_BETTERDATA_DEFAULT_SHOP).
 Run `python -m bridge.platforms.betterdata_schema` to rewrite bridge/schemas/betterdata.schema.json.
 """
 

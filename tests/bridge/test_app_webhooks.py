@@ -215,7 +215,12 @@ async def test_probes_and_openapi(stack: Stack, client: httpx.AsyncClient) -> No
     assert (await client.get(f"{stack.url}/healthz")).json() == {"status": "alive"}
     ready = await client.get(f"{stack.url}/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "core": "reachable", "outbox": "writable"}
+    assert ready.json() == {
+        "status": "ready",
+        "core": "reachable",
+        "outbox": "writable",
+        "outbox_parked": 0,
+    }
     metrics = await client.get(f"{stack.url}/metrics")
     assert "commerce_gateway_bridge_outbox_depth 0.0" in metrics.text
     assert "# TYPE commerce_gateway_bridge_forward_latency_seconds histogram" in metrics.text

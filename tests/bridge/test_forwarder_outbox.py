@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 from commercegateway.v1 import events_pb2
 
-from bridge.outbox import Outbox
+from bridge.forwarder import Forwarder
+from bridge.outbox import Outbox, OutboxEntry
 from bridge.pipeline import parse_delivery
 from bridge.samples import sample_body
 from tests.support.bridge import (
@@ -89,7 +90,12 @@ async def test_core_down_delivery_is_accepted_then_arrives_exactly_once(tmp_path
         assert retried.json() == {"status": "duplicate", "event_id": response.json()["event_id"]}
         assert await bridge.forwarder.outbox.depth() == 1
         ready = await client.get(f"{bridge.url}/readyz")
-        assert ready.json() == {"status": "ready", "core": "unreachable", "outbox": "writable"}
+        assert ready.json() == {
+            "status": "ready",
+            "core": "unreachable",
+            "outbox": "writable",
+            "outbox_parked": 0,
+        }
 
         async with running_core(tmp_path / "core", grpc_listen=f"127.0.0.1:{port}") as core:
             event_id = response.json()["event_id"]
@@ -145,3 +151,56 @@ async def test_event_the_core_refuses_is_parked_and_does_not_block_the_rest(
 
             await wait_for(drained, message="outbox drained")
             assert await bridge.forwarder.outbox.depth(parked=True) == 1
+
+
+class HeldOutbox(Outbox):
+    """An outbox whose drain sees nothing while `held` (so a test controls when it delivers)."""
+
+    held = True
+
+    async def peek(self, limit: int) -> list[OutboxEntry]:
+        """Nothing while held, else the real oldest entries."""
+        return [] if self.held else await super().peek(limit)
+
+
+async def test_retry_while_the_first_copy_waits_in_the_outbox_is_a_duplicate(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    settings = bridge_settings(tmp_path / "bridge", f"127.0.0.1:{port}")
+    outbox = HeldOutbox(settings.data_dir)
+    forwarder = Forwarder(core=settings.core, token="", outbox=outbox, deadline=0.5)
+    body = sample_body("betterdata", "order.created")
+    headers = signed("betterdata", body, url="http://unused")
+    async with running_bridge(settings, forwarder) as bridge, httpx.AsyncClient() as client:
+        url = f"{bridge.url}/webhooks/betterdata"
+        first = await client.post(url, content=body, headers=headers)
+        assert first.json()["status"] == "accepted"
+        assert await outbox.counts() == (1, 0)
+        async with running_core(tmp_path / "core", grpc_listen=f"127.0.0.1:{port}") as core:
+            await wait_for(forwarder.core_reachable, timeout=15, message="core reachable")
+            retried = await client.post(url, content=body, headers=headers)
+            assert retried.json() == {"status": "duplicate", "event_id": first.json()["event_id"]}
+            outbox.held = False
+
+            async def drained() -> bool:
+                return await outbox.counts() == (0, 0)
+
+            await wait_for(drained, message="outbox drained")
+            log = await log_before_sentinel(core.address)
+            assert [e.id for e in log].count(first.json()["event_id"]) == 1
+
+
+async def test_the_outbox_says_it_holds_nothing_only_after_an_empty_peek(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path)
+    assert outbox.may_hold_waiting()  # unknown until looked at
+    assert await outbox.peek(10) == []
+    assert not outbox.may_hold_waiting()
+    await outbox.add([_event(1)])
+    assert outbox.may_hold_waiting()
+    entries = await outbox.peek(10)
+    assert outbox.may_hold_waiting()
+    await outbox.remove([entries[0].entry_id])
+    await outbox.peek(10)
+    assert not outbox.may_hold_waiting()
+    outbox.close()

@@ -14,7 +14,14 @@ import pytest_asyncio
 
 from bridge.quarantine import Quarantine
 from bridge.samples import sample_body
-from tests.support.bridge import SECRET_ENV, Stack, post_signed, running_stack, wait_for_event
+from tests.support.bridge import (
+    SECRET_ENV,
+    Stack,
+    post_signed,
+    running_stack,
+    signed,
+    wait_for_event,
+)
 from tests.support.processes import REPO_ROOT, cli_argv
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -129,3 +136,20 @@ async def test_redrive_needs_id_or_all(stack: Stack) -> None:
     code, _, err = await cli(stack, "redrive")
     assert code == 2
     assert "exactly one of ID or --all" in err
+
+
+async def test_list_and_show_escape_terminal_controls_from_a_delivery(stack: Stack) -> None:
+    url = f"{stack.url}/webhooks/shopify"
+    given = signed("shopify", BAD_LEVEL, url=url, topic="inventory_levels/update")
+    headers = {k.encode(): v.encode() for k, v in given.items() if "webhook-id" not in k.lower()}
+    headers[b"x-shopify-webhook-id"] = b"evil\x9b2J"  # latin-1: a C1 CSI, as a terminal reads it
+    async with httpx.AsyncClient() as client:
+        response = await client.post(url, content=BAD_LEVEL, headers=headers)
+    assert response.status_code == 422, response.text
+    code, out, _ = await cli(stack, "--json", "list")
+    entry_id = int(json.loads(out)[-1]["id"])
+    code, text, _ = await cli(stack, "show", str(entry_id))
+    assert code == 0
+    assert "\x9b" not in text and "delivery_id: evil\\x9b2J" in text
+    code, text, _ = await cli(stack, "list")
+    assert code == 0 and "\x9b" not in text

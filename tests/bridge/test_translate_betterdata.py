@@ -70,7 +70,7 @@ def test_inventory_of_a_product_without_variant_uses_the_product_as_item() -> No
         "p1",
         "2.5",
     )
-    assert event.shop == ""
+    assert event.shop == "default"  # COMMERCE_GATEWAY_BETTERDATA_DEFAULT_SHOP
 
 
 def test_order_created_carries_session_and_minor_unit_total() -> None:
