@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +198,15 @@ def start_bridge_process(
 def fixture_bytes(name: str) -> bytes:
     """The raw bytes of a platform fixture in tests/fixtures/."""
     return (FIXTURES / name).read_bytes()
+
+
+def fresh_fixture_bytes(name: str) -> bytes:
+    """A fixture as the platform would send it now: a Square envelope's signed `created_at`
+    (the event's own time, judged against the replay window) set to the current time."""
+    document = json.loads(fixture_bytes(name))
+    if isinstance(document, dict) and "created_at" in document and "event_id" in document:
+        document["created_at"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    return json.dumps(document).encode()
 
 
 def json_headers(extra: Mapping[str, str] | None = None) -> dict[str, str]:
