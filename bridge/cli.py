@@ -22,7 +22,7 @@ from bridge.serving import (
     write_ready_file,
 )
 from bridge.settings import BridgeSettings, SettingsError, load_bridge_settings
-from service.logs import configure_logging
+from common.logs import configure_logging
 
 logger = logging.getLogger("bridge.cli")
 

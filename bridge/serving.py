@@ -18,7 +18,7 @@ from litestar import Litestar
 
 from bridge.http_limits import HttpLimits
 from bridge.http_protocol import LimitedConfig
-from service.config_values import split_host_port
+from common.config_values import split_host_port
 
 
 def bind_socket(listen: str) -> socket.socket:

@@ -14,8 +14,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from service.config_file import ConfigFileError, config_section
-from service.config_values import (
+from common.config_file import ConfigFileError, config_section
+from common.config_values import (
     SettingOrigins,
     SettingsError,
     check_log_level,

@@ -19,11 +19,11 @@ from bridge.serving import (
     write_ready_file,
 )
 from bridge.settings import BridgeSettings, load_bridge_settings
-from service.logs import configure_logging
+from common.logs import configure_logging
 from service.server import start_core
 from service.settings import CoreSettings, SettingsError, load_core_settings
 
-logger = logging.getLogger("service.embedded")
+logger = logging.getLogger("launcher.run_command")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
-from service.logs import configure_logging
+from common.logs import configure_logging
 from service.server import RunningCore, start_core
 from service.settings import ENV_PREFIX, CoreSettings, SettingsError, load_core_settings
 
