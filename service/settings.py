@@ -22,7 +22,7 @@ from common.config_values import (
     is_loopback,
     split_host_port,
 )
-from service.validation import MAX_EVENT_BYTES
+from common.event_validation import MAX_EVENT_BYTES
 
 # The largest max_event_bytes accepted: one such event plus framing must fit the clients'
 # 8 MiB receive limit (clients/python/commercegateway/config.py, clients/typescript) with margin.
