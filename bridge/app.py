@@ -20,7 +20,7 @@ from bridge.outbox_admin import parked_count
 from bridge.quarantine import Quarantine
 from bridge.routes import WEBHOOK_PATHS, WebhookEndpoint
 from bridge.settings import BridgeSettings, load_bridge_settings
-from service.logs import configure_logging
+from common.logs import configure_logging
 
 logger = logging.getLogger("bridge.app")
 

@@ -10,7 +10,7 @@ from bridge.platforms.common import PayloadRejected
 from bridge.settings import SettingsError, load_bridge_settings
 from bridge.terminal import printable
 from bridge.validity import check_events
-from service.errors import EventTooLargeError
+from common.errors import EventTooLargeError
 from tests.service.events import inventory
 
 

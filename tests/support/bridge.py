@@ -21,9 +21,10 @@ from litestar import Litestar
 from bridge.app import create_app, create_forwarder
 from bridge.forwarder import Forwarder
 from bridge.pipeline import PlatformName
-from bridge.serving import AppServer, bind_socket, socket_address, uvicorn_config
+from bridge.serving import AppServer, uvicorn_config
 from bridge.settings import BridgeSettings
 from bridge.signing import signed_headers
+from common.serving import bind_socket, socket_address
 from tests.support.core import running_core
 from tests.support.processes import REPO_ROOT, ServerProcess, cli_argv, start_process
 
