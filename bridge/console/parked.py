@@ -17,16 +17,16 @@ from commercegateway.v1 import core_service_pb2, events_pb2
 from bridge.core_channel import bearer_metadata, open_core_channel
 from bridge.drain import core_stub, publish_batch
 from bridge.outbox import _SCHEMA, OUTBOX_FILE
+from bridge.platforms import REGISTRY
 from bridge.sqlite_thread import SqliteThread, write_transaction
 
 MAX_PARKED_SHOWN = 200
 """The console lists at most this many parked entries (the oldest first)."""
 
-_PLATFORMS = {
-    events_pb2.PLATFORM_SHOPIFY: "shopify",
-    events_pb2.PLATFORM_SQUARE: "square",
-    events_pb2.PLATFORM_BETTERDATA: "betterdata",
-}
+
+def _platform_name(wire: int) -> str:
+    """The name of the first registered platform with this wire value, else "unknown"."""
+    return next((p.name for p in REGISTRY.values() if p.wire == wire), "unknown")
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def _describe(entry_id: int, blob: bytes, created_at: float) -> ParkedEntry:
     return ParkedEntry(
         entry_id=entry_id,
         event_id=event.id,
-        platform=_PLATFORMS.get(event.platform, "unknown"),
+        platform=_platform_name(event.platform),
         topic=event.topic,
         shop=event.shop,
         delivery_id=event.delivery_id,

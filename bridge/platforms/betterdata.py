@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from commercegateway.v1 import events_pb2
 
 from bridge.platforms import betterdata_schema as schema
+from bridge.platforms.betterdata_samples import sample
 from bridge.platforms.common import (
     PayloadRejected,
     WebhookRejected,
@@ -17,6 +19,7 @@ from bridge.platforms.common import (
     as_utc,
     decode_base64,
     encode_text,
+    hmac_base64,
     require_header,
 )
 from bridge.platforms.delivery import (
@@ -28,6 +31,7 @@ from bridge.platforms.delivery import (
     validate_json,
 )
 from bridge.platforms.money import money_from_minor
+from bridge.platforms.platform import Platform, SignRequest, VerifyOptions
 
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
@@ -155,6 +159,7 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
     """Reads an authentic Better Data delivery into canonical events, routing on `type`."""
     head = validate_json(schema.Envelope, body)
     envelope = Envelope(
+        wire=events_pb2.PLATFORM_BETTERDATA,
         platform="betterdata",
         topic=head.type,
         delivery_id=require_header(headers, ID_HEADER),
@@ -175,3 +180,49 @@ def shop_of(body: bytes) -> str | None:
         return validate_json(schema.Envelope, body).shop_id
     except PayloadRejected:
         return None
+
+
+def sign(body: bytes, secret: str, request: SignRequest) -> dict[str, str]:
+    """Every header Better Data sends with `body`: Standard Webhooks v1 signed with `secret`
+    (a fresh webhook-id when the request names none)."""
+    delivery_id = request.delivery_id or f"msg_{uuid.uuid4().hex}"
+    seconds = str(int(as_utc(request.now).timestamp()))
+    content = signed_content(delivery_id, seconds, body)
+    return {
+        "Content-Type": "application/json",
+        ID_HEADER: delivery_id,
+        TIMESTAMP_HEADER: seconds,
+        SIGNATURE_HEADER: "v1," + hmac_base64(secret_key(secret), content),
+    }
+
+
+def _verify(
+    body: bytes, headers: Mapping[str, str], secrets: Sequence[str], options: VerifyOptions
+) -> None:
+    verify(body, headers, secrets, now=options.now, tolerance=options.tolerance)
+
+
+PLATFORM = Platform(
+    name="betterdata",
+    wire=events_pb2.PLATFORM_BETTERDATA,
+    title="Better Data",
+    verify=_verify,
+    parse=parse,
+    sign=sign,
+    sample=sample,
+    handled_topics=HANDLED_TOPICS,
+    body_shop=shop_of,
+    signature_headers=(SIGNATURE_HEADER,),
+    secret_variable="BETTERDATA_WEBHOOK_SECRET",
+    sample_shop="shop_example",
+    delivery_id_headers=(ID_HEADER,),
+    topic_field="type",
+    default_shop_allowed=True,
+    signature_scheme="Standard Webhooks v1",
+    header_docs=(
+        (ID_HEADER, True, "The delivery id (dedup key), signed."),
+        (TIMESTAMP_HEADER, True, "Unix seconds, signed; within the tolerance of now."),
+        (SIGNATURE_HEADER, True, "Standard Webhooks v1 signature(s) of id.timestamp.body."),
+    ),
+)
+"""Better Data Cloud, as the bridge knows it."""

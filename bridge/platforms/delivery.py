@@ -17,24 +17,20 @@ from pydantic import BaseModel, ValidationError
 from bridge.platforms.common import PayloadRejected, PlatformName, as_utc
 from bridge.platforms.money import MoneyError
 
-_PLATFORM_ENUM: dict[PlatformName, events_pb2.Platform.ValueType] = {
-    "shopify": events_pb2.PLATFORM_SHOPIFY,
-    "square": events_pb2.PLATFORM_SQUARE,
-    "betterdata": events_pb2.PLATFORM_BETTERDATA,
-}
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ResultT = TypeVar("ResultT")
 
 
 @dataclass(frozen=True)
 class Envelope:
-    """What every event of one delivery shares."""
+    """What every event of one delivery shares (`wire`: the platform's value on the wire)."""
 
     platform: PlatformName
     topic: str
     delivery_id: str
     shop: str
     received_at: datetime
+    wire: events_pb2.Platform.ValueType = events_pb2.PLATFORM_UNSPECIFIED
 
 
 @dataclass(frozen=True)
@@ -82,7 +78,7 @@ def make_event(
     source = source_event_id or envelope.delivery_id
     event = events_pb2.Event(
         id=event_id(envelope.platform, source),
-        platform=_PLATFORM_ENUM[envelope.platform],
+        platform=envelope.wire,
         source_event_id=source,
         shop=envelope.shop,
         topic=envelope.topic,
@@ -108,9 +104,9 @@ def validate_json(model: type[ModelT], body: bytes) -> ModelT:
     except ValidationError as error:
         details = error.errors(include_url=False, include_context=False, include_input=False)
         if any(item["type"] == "json_invalid" for item in details):
-            raise PayloadRejected(400, "malformed_json", ["body: not valid JSON"]) from None
+            raise PayloadRejected("malformed", "malformed_json", ["body: not valid JSON"]) from None
         errors = [f"{_path(item['loc'])}: {item['msg']}" for item in details]
-        raise PayloadRejected(422, "schema_mismatch", errors) from None
+        raise PayloadRejected("schema", "schema_mismatch", errors) from None
 
 
 def translating(path: str, build: Callable[..., ResultT], *args: Any) -> ResultT:
@@ -118,9 +114,11 @@ def translating(path: str, build: Callable[..., ResultT], *args: Any) -> ResultT
     try:
         return build(*args)
     except MoneyError as error:
-        raise PayloadRejected(422, "schema_mismatch", [f"{path}: {error}"]) from None
+        raise PayloadRejected("schema", "schema_mismatch", [f"{path}: {error}"]) from None
     except (ValueError, OverflowError):
-        raise PayloadRejected(422, "schema_mismatch", [f"{path}: value out of range"]) from None
+        raise PayloadRejected(
+            "schema", "schema_mismatch", [f"{path}: value out of range"]
+        ) from None
 
 
 def content_key(platform: PlatformName, body: bytes, index: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,9 @@ from bridge.platforms.common import (
     encode_text,
     header,
     header_time,
+    hmac_base64,
     require_header,
+    rfc3339,
 )
 from bridge.platforms.delivery import (
     Envelope,
@@ -31,6 +34,8 @@ from bridge.platforms.delivery import (
 )
 from bridge.platforms.fields import Dated
 from bridge.platforms.money import money_from_decimal, price_without_currency
+from bridge.platforms.platform import Platform, SignRequest, VerifyOptions
+from bridge.platforms.shopify_samples import sample
 from bridge.platforms.shopify_schema import (
     DeletedProduct,
     InventoryLevel,
@@ -207,13 +212,13 @@ def check_shape(topic: str, body: bytes) -> None:
     try:
         document = pydantic_core.from_json(body)
     except ValueError:
-        raise PayloadRejected(400, "malformed_json", ["body: not valid JSON"]) from None
+        raise PayloadRejected("malformed", "malformed_json", ["body: not valid JSON"]) from None
     keys = set(document) if isinstance(document, dict) else set()
     errors = [f"{key}: required in a {topic} body" for key in sorted(shape.required - keys)]
     unexpected = keys & shape.forbidden if shape.only is None else keys - shape.only
     errors += [f"{key}: not part of a {topic} body" for key in sorted(unexpected)]
     if errors:
-        raise PayloadRejected(422, "schema_mismatch", errors)
+        raise PayloadRejected("schema", "schema_mismatch", errors)
 
 
 def normalize_topic(topic: str) -> str:
@@ -230,6 +235,7 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
     """Reads an authentic Shopify delivery into canonical events (PayloadRejected if invalid)."""
     topic = normalize_topic(require_header(headers, *TOPIC_HEADER))
     envelope = Envelope(
+        wire=events_pb2.PLATFORM_SHOPIFY,
         platform="shopify",
         topic=topic,
         delivery_id=require_header(headers, *WEBHOOK_ID_HEADER),
@@ -254,3 +260,61 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
 def shop_of(headers: Mapping[Any, Any]) -> str | None:
     """The shop a delivery claims to come from (X-Shopify-Shop-Domain), for per-shop secrets."""
     return header(headers, *SHOP_HEADER)
+
+
+API_VERSION = "2025-07"
+"""The X-Shopify-API-Version that signed samples claim."""
+
+
+def sign(body: bytes, secret: str, request: SignRequest) -> dict[str, str]:
+    """Every header Shopify sends with `body`, signed with `secret` (a fresh webhook id when
+    the request names none)."""
+    prefix = "X-Shopify-"
+    return {
+        "Content-Type": "application/json",
+        f"{prefix}Topic": request.topic,
+        f"{prefix}Hmac-Sha256": hmac_base64(encode_text(secret), body),
+        f"{prefix}Shop-Domain": request.shop,
+        f"{prefix}API-Version": API_VERSION,
+        f"{prefix}Webhook-Id": request.delivery_id or str(uuid.uuid4()),
+        f"{prefix}Triggered-At": rfc3339(request.now, nanoseconds=True),
+        f"{prefix}Event-Id": str(uuid.uuid4()),
+    }
+
+
+def _verify(
+    body: bytes, headers: Mapping[str, str], secrets: Sequence[str], options: VerifyOptions
+) -> None:
+    verify(body, headers, secrets)
+
+
+PLATFORM = Platform(
+    name="shopify",
+    wire=events_pb2.PLATFORM_SHOPIFY,
+    title="Shopify",
+    verify=_verify,
+    parse=parse,
+    sign=sign,
+    sample=sample,
+    handled_topics=HANDLED_TOPICS,
+    signature_headers=HMAC_HEADER,
+    secret_variable="SHOPIFY_WEBHOOK_SECRET",
+    sample_shop="example.myshopify.com",
+    topic_headers=TOPIC_HEADER,
+    delivery_id_headers=WEBHOOK_ID_HEADER,
+    shop_headers=SHOP_HEADER,
+    event_time_headers=TRIGGERED_AT_HEADER,
+    signature_scheme="X-Shopify-Hmac-Sha256",
+    header_docs=tuple(
+        (name, required, f"{text} Also accepted as {name.removeprefix('X-').lower()}.")
+        for name, required, text in (
+            ("X-Shopify-Hmac-Sha256", True, "base64 HMAC-SHA256 of the raw body (signature)."),
+            ("X-Shopify-Topic", True, "The topic, e.g. orders/create."),
+            ("X-Shopify-Shop-Domain", True, "The shop, e.g. example.myshopify.com."),
+            ("X-Shopify-API-Version", True, "The API version of the payload."),
+            ("X-Shopify-Webhook-Id", True, "The delivery id (dedup key; retries repeat it)."),
+            ("X-Shopify-Triggered-At", False, "When the event happened (replay window)."),
+        )
+    ),
+)
+"""Shopify, as the bridge knows it."""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bridge import WebhookRejected
-from bridge.pipeline import (
+from bridge.intake import (
     PlatformName,
     PlatformSecrets,
     VerificationConfig,
@@ -139,7 +139,7 @@ def test_stale_standard_webhooks_timestamp_is_rejected() -> None:
 def test_unknown_platform_is_rejected() -> None:
     body, headers = _signed("shopify", "s", shop=SHOP_A)
     config = _config(PlatformSecrets(("s",)))
-    assert _reason("woo", body, headers, config) == "unknown_platform"  # type: ignore[arg-type]
+    assert _reason("woo", body, headers, config) == "unknown_platform"
 
 
 @pytest.mark.parametrize("platform", ["shopify", "square", "betterdata"])

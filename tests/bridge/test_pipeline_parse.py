@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bridge import WebhookRejected
-from bridge.pipeline import (
+from bridge.intake import (
     HANDLED_TOPICS,
     PayloadRejected,
     PlatformName,

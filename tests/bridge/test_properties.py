@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bridge import WebhookRejected, verify_webhook
-from bridge.pipeline import (
+from bridge.intake import (
     HANDLED_TOPICS,
     PayloadRejected,
     PlatformName,
