@@ -26,8 +26,10 @@ from bridge.platforms.delivery import (
     Envelope,
     Translation,
     make_event,
+    parse_json,
     timestamp,
     translating,
+    validate_document,
     validate_json,
 )
 from bridge.platforms.money import money_from_minor
@@ -99,8 +101,8 @@ def verify(
         raise WebhookRejected("future_timestamp", "webhook-timestamp is too far in the future")
 
 
-def _inventory(envelope: Envelope, body: bytes, occur: datetime) -> list[events_pb2.Event]:
-    data = validate_json(schema.InventoryUpdated, body).data
+def _inventory(envelope: Envelope, document: Any, occur: datetime) -> list[events_pb2.Event]:
+    data = validate_document(schema.InventoryUpdated, document).data
     payload = events_pb2.InventoryUpdated(
         inventory_item_id=data.variant_id or data.product_id,
         location_id=data.location_id or "",
@@ -113,8 +115,8 @@ def _inventory(envelope: Envelope, body: bytes, occur: datetime) -> list[events_
     return [make_event(envelope, "inventory_updated", payload, occur_time=occur)]
 
 
-def _order(envelope: Envelope, body: bytes, occur: datetime) -> list[events_pb2.Event]:
-    data = validate_json(schema.OrderCreated, body).data
+def _order(envelope: Envelope, document: Any, occur: datetime) -> list[events_pb2.Event]:
+    data = validate_document(schema.OrderCreated, document).data
     payload = events_pb2.OrderCreated(
         order_id=data.order_id,
         state=events_pb2.ORDER_STATE_COMPLETED,
@@ -125,8 +127,8 @@ def _order(envelope: Envelope, body: bytes, occur: datetime) -> list[events_pb2.
     return [make_event(envelope, "order_created", payload, occur_time=occur)]
 
 
-def _product(envelope: Envelope, body: bytes, occur: datetime) -> list[events_pb2.Event]:
-    data = validate_json(schema.ProductUpdated, body).data
+def _product(envelope: Envelope, document: Any, occur: datetime) -> list[events_pb2.Event]:
+    data = validate_document(schema.ProductUpdated, document).data
     if data.deleted:
         deleted = events_pb2.ProductDeleted(product_id=data.product_id)
         return [make_event(envelope, "product_deleted", deleted, occur_time=occur)]
@@ -136,8 +138,8 @@ def _product(envelope: Envelope, body: bytes, occur: datetime) -> list[events_pb
     return [make_event(envelope, "product_updated", payload, occur_time=occur)]
 
 
-def _checkout(envelope: Envelope, body: bytes, occur: datetime) -> list[events_pb2.Event]:
-    data = validate_json(schema.CheckoutCompleted, body).data
+def _checkout(envelope: Envelope, document: Any, occur: datetime) -> list[events_pb2.Event]:
+    data = validate_document(schema.CheckoutCompleted, document).data
     payload = events_pb2.CheckoutCompleted(session_id=data.session_id, order_id=data.order_id)
     if data.total_minor is not None and data.currency is not None:
         money = translating("data.currency", money_from_minor, data.total_minor, data.currency)
@@ -145,7 +147,7 @@ def _checkout(envelope: Envelope, body: bytes, occur: datetime) -> list[events_p
     return [make_event(envelope, "checkout_completed", payload, occur_time=occur)]
 
 
-_Handler = Callable[[Envelope, bytes, datetime], list[events_pb2.Event]]
+_Handler = Callable[[Envelope, Any, datetime], list[events_pb2.Event]]
 HANDLERS: dict[str, _Handler] = {
     "inventory.updated": _inventory,
     "order.created": _order,
@@ -157,7 +159,8 @@ HANDLED_TOPICS: tuple[str, ...] = tuple(HANDLERS)
 
 def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Translation:
     """Reads an authentic Better Data delivery into canonical events, routing on `type`."""
-    head = validate_json(schema.Envelope, body)
+    document = parse_json(body)  # once: every model below validates this document
+    head = validate_document(schema.Envelope, document)
     envelope = Envelope(
         wire=events_pb2.PLATFORM_BETTERDATA,
         platform="betterdata",
@@ -169,8 +172,8 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
     handler = HANDLERS.get(head.type)
     if handler is None:
         return Translation(envelope, (), handled=False, payload_time=None)
-    occur = validate_json(schema.Stamped, body).timestamp
-    events = translating("body", handler, envelope, body, occur)
+    occur = validate_document(schema.Stamped, document).timestamp
+    events = translating("body", handler, envelope, document, occur)
     return Translation(envelope, tuple(events), handled=True, payload_time=occur)
 
 

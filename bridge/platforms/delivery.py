@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import pydantic_core
 from commercegateway.v1 import events_pb2
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
@@ -95,6 +96,29 @@ def _path(location: tuple[int | str, ...]) -> str:
     for part in location:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return path or "body"
+
+
+def parse_json(body: bytes) -> Any:
+    """The JSON document of `body` (parsed once per delivery, integers kept exact);
+    PayloadRejected 400 "malformed_json" when it is not JSON."""
+    try:
+        return pydantic_core.from_json(body)
+    except ValueError:
+        raise PayloadRejected("malformed", "malformed_json", ["body: not valid JSON"]) from None
+
+
+def validate_document(model: type[ModelT], document: Any) -> ModelT:
+    """Validates a parsed JSON `document` as `model`: PayloadRejected 422 naming each field."""
+    try:
+        return model.model_validate(document)
+    except ValidationError as error:
+        details = error.errors(include_url=False, include_context=False, include_input=False)
+        errors = [
+            f"{_path(item['loc'])}: "
+            + ("Input should be an object" if item["type"] == "model_type" else item["msg"])
+            for item in details
+        ]
+        raise PayloadRejected("schema", "schema_mismatch", errors) from None
 
 
 def validate_json(model: type[ModelT], body: bytes) -> ModelT:

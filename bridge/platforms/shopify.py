@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import pydantic_core
 from commercegateway.v1 import events_pb2
 
 from bridge.platforms.common import (
@@ -27,9 +26,10 @@ from bridge.platforms.delivery import (
     Envelope,
     Translation,
     make_event,
+    parse_json,
     timestamp,
     translating,
-    validate_json,
+    validate_document,
     with_content_keys,
 )
 from bridge.platforms.fields import Dated
@@ -77,8 +77,8 @@ def verify(body: bytes, headers: Mapping[Any, Any], secrets: Sequence[str]) -> N
         raise WebhookRejected("bad_signature", "signature does not match any configured secret")
 
 
-def _inventory(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
-    level = validate_json(InventoryLevel, body)
+def _inventory(envelope: Envelope, document: Any, occur: datetime | None) -> list[events_pb2.Event]:
+    level = validate_document(InventoryLevel, document)
     if level.available is None:  # the item is not tracked at this location: nothing to report
         return []
     payload = events_pb2.InventoryUpdated(
@@ -102,8 +102,8 @@ def _line(line: OrderLine, currency: str) -> events_pb2.LineItem:
     )
 
 
-def _order(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
-    order = validate_json(Order, body)
+def _order(envelope: Envelope, document: Any, occur: datetime | None) -> list[events_pb2.Event]:
+    order = validate_document(Order, document)
     payload = events_pb2.OrderCreated(
         order_id=order.id,
         name=order.name,
@@ -135,8 +135,8 @@ def _variant(variant: Variant) -> events_pb2.ProductVariant:
     return result
 
 
-def _product(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
-    product = validate_json(Product, body)
+def _product(envelope: Envelope, document: Any, occur: datetime | None) -> list[events_pb2.Event]:
+    product = validate_document(Product, document)
     payload = events_pb2.ProductUpdated(
         product_id=product.id,
         title=product.title,
@@ -148,13 +148,13 @@ def _product(envelope: Envelope, body: bytes, occur: datetime | None) -> list[ev
     return [make_event(envelope, "product_updated", payload, occur_time=occur)]
 
 
-def _deleted(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
-    product = validate_json(DeletedProduct, body)
+def _deleted(envelope: Envelope, document: Any, occur: datetime | None) -> list[events_pb2.Event]:
+    product = validate_document(DeletedProduct, document)
     payload = events_pb2.ProductDeleted(product_id=product.id)
     return [make_event(envelope, "product_deleted", payload, occur_time=occur)]
 
 
-_Handler = Callable[[Envelope, bytes, datetime | None], list[events_pb2.Event]]
+_Handler = Callable[[Envelope, Any, datetime | None], list[events_pb2.Event]]
 HANDLERS: dict[str, _Handler] = {
     "inventory_levels/update": _inventory,
     "orders/create": _order,
@@ -203,16 +203,12 @@ _BODY_TIME: dict[str, str] = {
 }
 
 
-def check_shape(topic: str, body: bytes) -> None:
-    """PayloadRejected 422 (schema_mismatch) unless the JSON object `body` has the shape of
+def check_shape(topic: str, document: Any) -> None:
+    """PayloadRejected 422 (schema_mismatch) unless the parsed JSON `document` has the shape of
     `topic`, so that a rewritten X-Shopify-Topic cannot give a signed body another meaning."""
     shape = SHAPES.get(topic)
     if shape is None:
         return
-    try:
-        document = pydantic_core.from_json(body)
-    except ValueError:
-        raise PayloadRejected("malformed", "malformed_json", ["body: not valid JSON"]) from None
     keys = set(document) if isinstance(document, dict) else set()
     errors = [f"{key}: required in a {topic} body" for key in sorted(shape.required - keys)]
     unexpected = keys & shape.forbidden if shape.only is None else keys - shape.only
@@ -245,11 +241,14 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
     handler = HANDLERS.get(topic)
     if handler is None:
         return Translation(envelope, (), handled=False, payload_time=None)
-    stamps = validate_json(Dated, body)
+    document = parse_json(body)  # once: every model below validates this document
+    stamps = validate_document(Dated, document)
     payload_time = stamps.updated_at or stamps.created_at
     occur = payload_time or header_time(headers, *TRIGGERED_AT_HEADER)
-    events = with_content_keys("shopify", body, translating("body", handler, envelope, body, occur))
-    check_shape(topic, body)  # after the topic's model named its own errors, if any
+    events = with_content_keys(
+        "shopify", body, translating("body", handler, envelope, document, occur)
+    )
+    check_shape(topic, document)  # after the topic's model named its own errors, if any
     body_field = _BODY_TIME.get(topic)
     body_time = getattr(stamps, body_field) if body_field else None
     return Translation(

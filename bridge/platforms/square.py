@@ -22,8 +22,10 @@ from bridge.platforms.delivery import (
     Envelope,
     Translation,
     make_event,
+    parse_json,
     timestamp,
     translating,
+    validate_document,
     validate_json,
     with_content_keys,
 )
@@ -95,10 +97,10 @@ _STATES: dict[str, events_pb2.OrderState.ValueType] = {
 }
 
 
-def _inventory(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
+def _inventory(envelope: Envelope, document: Any, occur: datetime | None) -> list[events_pb2.Event]:
     """One InventoryUpdated per IN_STOCK count; counts in other states (SOLD, WASTE, ...) say
     where units went, not how many are available, so they produce no event."""
-    counts = validate_json(InventoryCountUpdated, body).data.object.inventory_counts
+    counts = validate_document(InventoryCountUpdated, document).data.object.inventory_counts
     events = []
     for index, count in enumerate(counts):
         if count.state != "IN_STOCK":
@@ -119,9 +121,9 @@ def _inventory(envelope: Envelope, body: bytes, occur: datetime | None) -> list[
     return events
 
 
-def _order(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
+def _order(envelope: Envelope, document: Any, occur: datetime | None) -> list[events_pb2.Event]:
     """An OrderCreated with the state and version Square reports (no lines or totals)."""
-    holder = validate_json(OrderEvent, body).data.object
+    holder = validate_document(OrderEvent, document).data.object
     first, second = (holder.order_updated, holder.order_created)
     if envelope.topic == "order.created":
         first, second = second, first
@@ -142,14 +144,14 @@ def _order(envelope: Envelope, body: bytes, occur: datetime | None) -> list[even
     return [make_event(envelope, "order_created", payload, occur_time=occur)]
 
 
-def _catalog(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
+def _catalog(envelope: Envelope, document: Any, occur: datetime | None) -> list[events_pb2.Event]:
     """A CatalogRefresh: Square only says the merchant's catalog changed."""
-    version = validate_json(CatalogVersionUpdated, body).data.object.catalog_version
+    version = validate_document(CatalogVersionUpdated, document).data.object.catalog_version
     payload = events_pb2.CatalogRefresh(catalog_update_time=timestamp(version.updated_at))
     return [make_event(envelope, "catalog_refresh", payload, occur_time=occur)]
 
 
-_Handler = Callable[[Envelope, bytes, datetime | None], list[events_pb2.Event]]
+_Handler = Callable[[Envelope, Any, datetime | None], list[events_pb2.Event]]
 HANDLERS: dict[str, _Handler] = {
     "inventory.count.updated": _inventory,
     "order.created": _order,
@@ -161,7 +163,8 @@ HANDLED_TOPICS: tuple[str, ...] = tuple(HANDLERS)
 
 def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Translation:
     """Reads an authentic Square delivery into canonical events, routing on the top-level type."""
-    notification = validate_json(Notification, body)
+    document = parse_json(body)  # once: every model below validates this document
+    notification = validate_document(Notification, document)
     envelope = Envelope(
         wire=events_pb2.PLATFORM_SQUARE,
         platform="square",
@@ -173,7 +176,7 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
     handler = HANDLERS.get(notification.type)
     if handler is None:
         return Translation(envelope, (), handled=False, payload_time=None)
-    events = translating("body", handler, envelope, body, notification.created_at)
+    events = translating("body", handler, envelope, document, notification.created_at)
     # The envelope's created_at is when Square created the event; retries keep it, so it is
     # held to the replay window whatever square-initial-delivery-timestamp says.
     return Translation(
