@@ -15,8 +15,8 @@ from litestar import Request, Response
 
 from bridge.asgi_io import Receive, Scope, Send, body_chunks, header_map, request_url, send_body
 from bridge.intake import ClientDisconnectedError, Intake, read_limited_body
+from bridge.platforms.betterdata import DEFAULT_SHOP as DEFAULT_BETTERDATA_SHOP
 from bridge.platforms.platform import (
-    DEFAULT_BETTERDATA_SHOP,
     PlatformSecrets,
     VerificationConfig,
 )
@@ -191,11 +191,11 @@ def create_webhook_handler(
     """
     config = VerificationConfig(
         secrets=secrets or PlatformSecrets(fallback=_secrets(secret), by_platform={}, by_shop={}),
-        square_notification_url=square_notification_url,
-        square_legacy_sha1=square_legacy_sha1,
+        notification_url=square_notification_url,
+        legacy_sha1=square_legacy_sha1,
         replay_window=replay_window,
         timestamp_tolerance=timestamp_tolerance,
-        betterdata_default_shop=betterdata_default_shop,
+        default_shop=betterdata_default_shop,
     )
     given = {
         "on_inventory_change": on_inventory_change,

@@ -30,7 +30,6 @@ from bridge.platforms.common import (
 )
 from bridge.platforms.delivery import mark_future_dated
 from bridge.platforms.platform import (
-    DEFAULT_BETTERDATA_SHOP,
     PlatformSecrets,
     VerificationConfig,
     VerifyOptions,
@@ -39,7 +38,6 @@ from bridge.problems import ProblemError
 from bridge.validity import check_events, with_default_shop
 
 __all__ = [
-    "DEFAULT_BETTERDATA_SHOP",
     "HANDLED_TOPICS",
     "ClientDisconnectedError",
     "Intake",
@@ -66,7 +64,7 @@ class ParsedDelivery:
 
     `handled` is False for a topic the bridge does not translate (answer 200 "ignored");
     `events` is then empty. It may also be empty for a handled topic whose payload reports
-    nothing available (a Shopify level of an untracked item, Square counts not IN_STOCK).
+    nothing available (e.g. a level of an untracked item, or only counts not in stock).
     """
 
     platform: PlatformName
@@ -147,8 +145,8 @@ class Intake:
                 "No known platform signature header is present.",
             )
         config = self.config
-        if platform.signs_url and not config.square_notification_url:
-            config = dataclasses.replace(config, square_notification_url=request_url())
+        if platform.signs_url and not config.notification_url:
+            config = dataclasses.replace(config, notification_url=request_url())
         moment = as_utc(now)
         try:
             _authenticate(platform, body, normalized, config, moment)
@@ -181,8 +179,8 @@ def _verify(
 ) -> None:
     options = VerifyOptions(
         now=now,
-        notification_url=config.square_notification_url,
-        legacy_sha1=config.square_legacy_sha1,
+        notification_url=config.notification_url,
+        legacy_sha1=config.legacy_sha1,
         tolerance=config.timestamp_tolerance,
     )
     platform.verify(body, headers, secrets, options)
@@ -260,7 +258,7 @@ def _translate(
         raise WebhookRejected("stale_event", "the body's own time is older than the replay window")
     mark_future_dated(translation.events, received, config.timestamp_tolerance)
     envelope = translation.envelope
-    default = config.betterdata_default_shop if platform.default_shop_allowed else ""
+    default = config.default_shop if platform.default_shop_allowed else ""
     shop = envelope.shop or default
     events = with_default_shop(translation.events, shop)
     check_events(events)
@@ -291,8 +289,7 @@ def authenticate(
     now: datetime,
 ) -> None:
     """Verifies the signature with every secret valid for the delivery's shop, then refuses
-    an event whose header time (e.g. Shopify X-Shopify-Triggered-At) is older than the replay
-    window.
+    an event whose header time (Platform.event_time_headers) is older than the replay window.
 
     Raises:
         WebhookRejected: for any authentication failure, and never any other exception.
@@ -315,7 +312,7 @@ def parse_delivery(
     When no header carried the event time, the payload's own time must be within the replay
     window; a body time that is the event's own time (Translation.body_time) always must be.
     Events with a platform time beyond the receive time plus the tolerance are flagged
-    `future_dated`. A body without a shop gets `config.betterdata_default_shop` where the
+    `future_dated`. A body without a shop gets `config.default_shop` where the
     platform allows it.
 
     Raises:

@@ -25,9 +25,9 @@ from pydantic_settings import (
 from bridge.core_channel import core_credentials
 from bridge.http_limits import HttpLimits
 from bridge.platforms import REGISTRY
+from bridge.platforms.betterdata import DEFAULT_SHOP as DEFAULT_BETTERDATA_SHOP
 from bridge.platforms.common import PlatformName
 from bridge.platforms.platform import (
-    DEFAULT_BETTERDATA_SHOP,
     Platform,
     PlatformSecrets,
     VerificationConfig,
@@ -291,11 +291,11 @@ class BridgeSettings(BaseSettings):
         """The verification configuration the pipeline needs."""
         return VerificationConfig(
             secrets=self.platform_secrets(),
-            square_notification_url=self.square_notification_url or None,
-            square_legacy_sha1=self.square_legacy_sha1,
+            notification_url=self.square_notification_url or None,
+            legacy_sha1=self.square_legacy_sha1,
             replay_window=timedelta(hours=self.replay_window_hours),
             timestamp_tolerance=timedelta(seconds=self.timestamp_tolerance_seconds),
-            betterdata_default_shop=self.betterdata_default_shop,
+            default_shop=self.betterdata_default_shop,
         )
 
     def http_limits(self) -> HttpLimits:

@@ -35,6 +35,8 @@ from bridge.platforms.delivery import (
 from bridge.platforms.money import money_from_minor
 from bridge.platforms.platform import Platform, SignRequest, VerifyOptions
 
+DEFAULT_SHOP = "default"
+"""The shop of a body without shop_id unless COMMERCE_GATEWAY_BETTERDATA_DEFAULT_SHOP says."""
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
 SIGNATURE_HEADER = "webhook-signature"

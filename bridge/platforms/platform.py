@@ -1,6 +1,6 @@
 """Platform: everything the bridge knows about one commerce platform, in one value.
 
-Each platform module (`bridge.platforms.shopify`, …) exports one `PLATFORM`; the rest of the
+Each platform module (`bridge.platforms.<name>`) exports one `PLATFORM`; the rest of the
 bridge reads platforms only through `bridge.platforms.REGISTRY`, so that adding a platform is
 one module and one `register()` call.
 """
@@ -15,10 +15,6 @@ from typing import Any
 from commercegateway.v1 import events_pb2
 
 from bridge.platforms.delivery import Translation
-
-DEFAULT_BETTERDATA_SHOP = "default"
-"""The shop of a body naming none, for platforms that allow it
-(COMMERCE_GATEWAY_BETTERDATA_DEFAULT_SHOP)."""
 
 
 @dataclass(frozen=True)
@@ -50,18 +46,18 @@ class PlatformSecrets:
 class VerificationConfig:
     """How deliveries are authenticated; defaults are the documented ones.
 
-    `square_notification_url` is the URL signed by platforms that sign URL + body (None: the
-    URL each request was posted to); `square_legacy_sha1` lets them use their legacy SHA-1
-    header. `betterdata_default_shop` is the shop of bodies without one, for platforms that
-    allow it (`Platform.default_shop_allowed`); empty refuses them (422 "invalid_event").
+    `notification_url` is the URL signed by platforms that sign URL + body (None: the URL each
+    request was posted to); `legacy_sha1` lets them use their legacy SHA-1 header.
+    `default_shop` is the shop of bodies without one, for platforms that allow it
+    (`Platform.default_shop_allowed`); empty refuses them (422 "invalid_event").
     """
 
     secrets: PlatformSecrets
-    square_notification_url: str | None = None
-    square_legacy_sha1: bool = False
+    notification_url: str | None = None
+    legacy_sha1: bool = False
     replay_window: timedelta = timedelta(hours=72)
     timestamp_tolerance: timedelta = timedelta(minutes=5)
-    betterdata_default_shop: str = DEFAULT_BETTERDATA_SHOP
+    default_shop: str = "default"
 
 
 @dataclass(frozen=True)

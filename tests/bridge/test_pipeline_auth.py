@@ -26,7 +26,7 @@ BD_SHOP_SECRET = "whsec_" + base64.b64encode(b"secret-of-better-data-shop-a----"
 
 
 def _config(secrets: PlatformSecrets) -> VerificationConfig:
-    return VerificationConfig(secrets=secrets, square_notification_url=URL)
+    return VerificationConfig(secrets=secrets, notification_url=URL)
 
 
 def _signed(

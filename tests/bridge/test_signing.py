@@ -92,7 +92,7 @@ def test_rfc3339_is_utc_with_z() -> None:
 
 @pytest.mark.parametrize(("platform", "topic"), ALL_TOPICS)
 def test_signed_sample_round_trips_through_authenticate(platform: PlatformName, topic: str) -> None:
-    config = VerificationConfig(PlatformSecrets(("whsec_c2VjcmV0",)), square_notification_url=URL)
+    config = VerificationConfig(PlatformSecrets(("whsec_c2VjcmV0",)), notification_url=URL)
     body = sample_body(platform, topic, now=NOW)
     headers = signed_headers(
         platform,
