@@ -171,7 +171,7 @@ def header_time(headers: Mapping[Any, Any], *names: str) -> datetime | None:
 
 
 def rfc3339(moment: datetime, *, nanoseconds: bool = False) -> str:
-    """`moment` in UTC as RFC 3339 with a Z suffix (nine fraction digits, as Shopify writes)."""
+    """`moment` in UTC as RFC 3339 with a Z suffix (nine fraction digits with `nanoseconds`)."""
     utc = as_utc(moment)
     fraction = f"{utc.microsecond:06d}" + ("000" if nanoseconds else "")
     return utc.strftime("%Y-%m-%dT%H:%M:%S") + f".{fraction}Z"
