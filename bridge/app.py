@@ -18,8 +18,8 @@ from bridge.openapi_doc import document_webhooks
 from bridge.outbox import Outbox
 from bridge.outbox_admin import parked_count
 from bridge.quarantine import Quarantine
-from bridge.routes import WEBHOOK_PATHS, WebhookEndpoint
 from bridge.settings import BridgeSettings, load_bridge_settings
+from bridge.webhook_endpoint import WebhookEndpoint, webhook_paths
 from common.logs import configure_logging
 
 logger = logging.getLogger("bridge.app")
@@ -79,7 +79,7 @@ def create_app(settings: BridgeSettings, forwarder: Forwarder) -> Litestar:
         body_budget=BodyBudget(settings.max_buffered_body_bytes),
     )
 
-    @asgi(path=list(WEBHOOK_PATHS), copy_scope=False)
+    @asgi(path=webhook_paths(), copy_scope=False)
     async def webhooks(scope: Any, receive: Any, send: Any) -> None:
         """Receives a platform webhook (raw ASGI for speed; see the README for the contract)."""
         await endpoint(scope, receive, send)

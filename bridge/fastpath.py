@@ -7,11 +7,10 @@ from typing import Any
 from litestar import Litestar
 
 from bridge.asgi_io import Receive, Scope, Send
-from bridge.routes import WEBHOOK_PATHS
+from bridge.webhook_endpoint import is_webhook_path
 
 ENDPOINT_STATE_KEY = "webhook_endpoint"
 HTTP_LIMITS_STATE_KEY = "http_limits"  # the HttpLimits the server holds connections to
-_PATHS = frozenset(WEBHOOK_PATHS)
 
 
 class FastPath:
@@ -26,7 +25,7 @@ class FastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Dispatches one ASGI connection."""
-        if scope["type"] == "http" and scope["path"] in _PATHS:
+        if scope["type"] == "http" and is_webhook_path(scope["path"]):
             await self._endpoint(scope, receive, send)
             return
         await self.app(scope, receive, send)  # type: ignore[arg-type]

@@ -14,16 +14,12 @@ from commercegateway.v1 import events_pb2
 from litestar import Request, Response
 
 from bridge.asgi_io import Receive, Scope, Send, body_chunks, header_map, request_url, send_body
-from bridge.intake import (
-    PLATFORMS,
-    ClientDisconnectedError,
-    choose_platform,
-    read_limited_body,
-    require_json,
-    verify_and_parse,
-    with_request_url,
+from bridge.intake import ClientDisconnectedError, Intake, read_limited_body
+from bridge.platforms.betterdata import DEFAULT_SHOP as DEFAULT_BETTERDATA_SHOP
+from bridge.platforms.platform import (
+    PlatformSecrets,
+    VerificationConfig,
 )
-from bridge.pipeline import DEFAULT_BETTERDATA_SHOP, PlatformSecrets, VerificationConfig
 from bridge.problems import PROBLEM_CONTENT_TYPE, ProblemError
 
 logger = logging.getLogger("bridge.handler")
@@ -46,7 +42,7 @@ class WebhookHandler:
         self, config: VerificationConfig, callbacks: Mapping[str, Callback], max_body_bytes: int
     ) -> None:
         """Use `create_webhook_handler` rather than this constructor."""
-        self._config = config
+        self._intake = Intake(config)
         self._callbacks = callbacks
         self._limit = max_body_bytes
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -57,7 +53,7 @@ class WebhookHandler:
         headers = {name.lower(): value for name, value in request.headers.items()}
         path_platform = request.path_params.get("platform") or request.url.path.rsplit("/", 1)[-1]
         status, body, content_type = await self._process(
-            path_platform, headers, request.stream(), str(request.url)
+            path_platform, headers, request.stream(), lambda: str(request.url)
         )
         return Response(body, status_code=status, media_type=content_type)
 
@@ -74,23 +70,23 @@ class WebhookHandler:
         path_platform = scope["path"].rstrip("/").rsplit("/", 1)[-1]
         try:
             status, body, content_type = await self._process(
-                path_platform, headers, body_chunks(receive), request_url(scope, headers)
+                path_platform, headers, body_chunks(receive), lambda: request_url(scope, headers)
             )
         except ClientDisconnectedError:
             return
         await send_body(send, status, body, content_type)
 
     async def _process(
-        self, path_platform: str, headers: dict[str, str], chunks: AsyncIterator[bytes], url: str
+        self,
+        path_platform: str,
+        headers: dict[str, str],
+        chunks: AsyncIterator[bytes],
+        url: Callable[[], str],
     ) -> tuple[int, bytes, str]:
         try:
             body = await read_limited_body(chunks, self._limit, headers.get("content-length"))
-            require_json(headers.get("content-type"))
-            platform = choose_platform(
-                path_platform if path_platform in PLATFORMS else None, headers
-            )
-            config = with_request_url(self._config, url) if platform == "square" else self._config
-            delivery = verify_and_parse(platform, body, headers, config, datetime.now(UTC))
+            now = datetime.now(UTC)
+            delivery = self._intake.accept(path_platform, headers, body, url, now)
             if not delivery.handled or not delivery.events:
                 return (
                     200,
@@ -195,11 +191,11 @@ def create_webhook_handler(
     """
     config = VerificationConfig(
         secrets=secrets or PlatformSecrets(fallback=_secrets(secret), by_platform={}, by_shop={}),
-        square_notification_url=square_notification_url,
-        square_legacy_sha1=square_legacy_sha1,
+        notification_url=square_notification_url,
+        legacy_sha1=square_legacy_sha1,
         replay_window=replay_window,
         timestamp_tolerance=timestamp_tolerance,
-        betterdata_default_shop=betterdata_default_shop,
+        default_shop=betterdata_default_shop,
     )
     given = {
         "on_inventory_change": on_inventory_change,

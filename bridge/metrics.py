@@ -13,19 +13,17 @@ from prometheus_client import (
 )
 
 from bridge.outbox import Outbox
-from bridge.pipeline import HANDLED_TOPICS
-
-_KNOWN_PLATFORMS = frozenset(HANDLED_TOPICS)
-_KNOWN_TOPICS = frozenset(topic for topics in HANDLED_TOPICS.values() for topic in topics)
+from bridge.platforms import REGISTRY
 
 
 def _platform_label(platform: str | None) -> str:
-    return platform if platform in _KNOWN_PLATFORMS else "unknown"
+    return platform if platform is not None and platform in REGISTRY else "unknown"
 
 
 def _topic_label(topic: str) -> str:
     # Topics of unhandled deliveries come from the sender: keep label values to a closed set.
-    return topic if topic in _KNOWN_TOPICS else "other"
+    known = any(topic in platform.handled_topics for platform in REGISTRY.values())
+    return topic if known else "other"
 
 
 class BridgeMetrics:

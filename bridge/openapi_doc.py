@@ -16,8 +16,9 @@ from litestar.openapi.spec import (
     Schema,
 )
 
+from bridge.platforms import REGISTRY
 from bridge.problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPES
-from bridge.routes import WEBHOOK_PATHS
+from bridge.webhook_endpoint import webhook_paths
 
 _OUTCOME = Schema(
     type=OpenAPIType.OBJECT,
@@ -47,54 +48,22 @@ _PROBLEM = Schema(
         "errors": Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.STRING)),
     },
 )
-_SUMMARIES = {
-    "/webhooks/shopify": "Receive a Shopify webhook (X-Shopify-Hmac-Sha256).",
-    "/webhooks/square": "Receive a Square webhook (x-square-hmacsha256-signature).",
-    "/webhooks/betterdata": "Receive a Better Data webhook (Standard Webhooks v1).",
-    "/api/webhooks": "Receive a webhook of any platform, detected from its signature header.",
-}
 
 
-# (header, required on its own route, description): what each platform sends and we read.
-_SHOPIFY_HEADERS = (
-    ("X-Shopify-Hmac-Sha256", True, "base64 HMAC-SHA256 of the raw body (signature)."),
-    ("X-Shopify-Topic", True, "The topic, e.g. orders/create."),
-    ("X-Shopify-Shop-Domain", True, "The shop, e.g. example.myshopify.com."),
-    ("X-Shopify-API-Version", True, "The API version of the payload."),
-    ("X-Shopify-Webhook-Id", True, "The delivery id (dedup key; retries repeat it)."),
-    ("X-Shopify-Triggered-At", False, "When the event happened (replay window)."),
-)
-_SQUARE_HEADERS = (
-    ("x-square-hmacsha256-signature", True, "base64 HMAC-SHA256 of URL + body (signature)."),
-    (
-        "x-square-signature",
-        False,
-        "Legacy base64 HMAC-SHA1 of URL + body, accepted only with "
-        "COMMERCE_GATEWAY_SQUARE_LEGACY_SHA1.",
-    ),
-    ("square-initial-delivery-timestamp", False, "First delivery attempt (replay window)."),
-)
-_BETTERDATA_HEADERS = (
-    ("webhook-id", True, "The delivery id (dedup key), signed."),
-    ("webhook-timestamp", True, "Unix seconds, signed; within the tolerance of now."),
-    ("webhook-signature", True, "Standard Webhooks v1 signature(s) of id.timestamp.body."),
-)
-_HEADERS_BY_PATH = {
-    "/webhooks/shopify": _SHOPIFY_HEADERS,
-    "/webhooks/square": _SQUARE_HEADERS,
-    "/webhooks/betterdata": _BETTERDATA_HEADERS,
-}
+def _summary(path: str) -> str:
+    platform = next((p for p in REGISTRY.values() if p.path == path), None)
+    if platform is None:  # /api/webhooks
+        return "Receive a webhook of any platform, detected from its signature header."
+    return f"Receive a {platform.title} webhook ({platform.signature_scheme})."
 
 
 def _header_parameters(path: str) -> list[Parameter | Reference]:
     """The headers of the route's platform; on /api/webhooks every platform's, none required
     alone (the signature header present names the platform, whose headers are then required)."""
-    named = _HEADERS_BY_PATH.get(path)
-    rows = named or _SHOPIFY_HEADERS + _SQUARE_HEADERS + _BETTERDATA_HEADERS
+    named = next((p.header_docs for p in REGISTRY.values() if p.path == path), None)
+    rows = named or tuple(row for p in REGISTRY.values() for row in p.header_docs)
     parameters: list[Parameter | Reference] = []
-    for name, required, text in rows:
-        also = name.removeprefix("X-").lower() if name.startswith("X-Shopify-") else None
-        description = f"{text} Also accepted as {also}." if also else text
+    for name, required, description in rows:
         parameters.append(
             Parameter(
                 name=name,
@@ -131,7 +100,7 @@ def _operation(path: str) -> Operation:
         **_problem_responses(),
     }
     return Operation(
-        summary=_SUMMARIES[path],
+        summary=_summary(path),
         operation_id="receive_" + path.strip("/").replace("/", "_"),
         tags=["webhooks"],
         parameters=_header_parameters(path),
@@ -148,5 +117,5 @@ def document_webhooks(app: Litestar) -> None:
     """Adds the webhook routes to the app's (cached) OpenAPI document."""
     schema = app.openapi_schema
     schema.paths = dict(schema.paths or {})
-    for path in WEBHOOK_PATHS:
+    for path in webhook_paths():
         schema.paths[path] = PathItem(post=_operation(path))

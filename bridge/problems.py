@@ -27,7 +27,8 @@ ProblemKind = Literal[
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 _BASE = "urn:commerce-gateway:problem:"
 
-# kind -> (HTTP status, type URI, title): stable, documented, never per request.
+# kind -> (HTTP status, type URI, title): stable, documented, never per request. The one
+# place a rejection's kind becomes an HTTP status.
 PROBLEM_TYPES: dict[ProblemKind, tuple[int, str, str]] = {
     "authentication": (403, _BASE + "authentication-failed", "Webhook authentication failed"),
     "too_large": (413, _BASE + "payload-too-large", "Request body too large"),
@@ -44,11 +45,6 @@ PROBLEM_TYPES: dict[ProblemKind, tuple[int, str, str]] = {
     "bad_request": (400, _BASE + "bad-request", "Malformed HTTP request"),
     "overloaded": (503, _BASE + "overloaded", "The bridge is busy, retry later"),
 }
-
-# status -> the first kind answering with it (several kinds may share a status).
-_KIND_BY_STATUS: dict[int, ProblemKind] = {}
-for _kind, (_status, _, _) in PROBLEM_TYPES.items():
-    _KIND_BY_STATUS.setdefault(_status, _kind)
 
 
 class ProblemError(Exception):
@@ -73,11 +69,6 @@ class ProblemError(Exception):
         self.detail = detail
         self.errors = tuple(errors)
         self.platform = platform
-
-    @classmethod
-    def for_status(cls, status: int, reason: str, detail: str, **kwargs: Any) -> ProblemError:
-        """The problem of the kind that answers with this HTTP status."""
-        return cls(_KIND_BY_STATUS[status], reason, detail, **kwargs)
 
     @property
     def status(self) -> int:

@@ -10,22 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bridge.platforms import header_names
 from bridge.sqlite_thread import SqliteThread
 
 QUARANTINE_FILE = "quarantine.sqlite3"
 
-# Signatures are not needed to re-drive (re-drive verifies nothing again), so they are not kept.
-_DROPPED_HEADERS = frozenset(
-    {
-        "x-shopify-hmac-sha256",
-        "shopify-hmac-sha256",
-        "x-square-hmacsha256-signature",
-        "x-square-signature",
-        "webhook-signature",
-        "authorization",
-        "cookie",
-    }
-)
+# Signatures are not needed to re-drive (re-drive verifies nothing again), so they are not
+# kept: every platform's signature headers (Platform.signature_headers) and these.
+_DROPPED_CREDENTIALS = frozenset({"authorization", "cookie"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS quarantine (
@@ -143,7 +135,8 @@ class Quarantine:
         received_at: datetime,
     ) -> int:
         """Keeps a delivery (signature headers dropped) and returns its id."""
-        kept = {k.lower(): v for k, v in headers.items() if k.lower() not in _DROPPED_HEADERS}
+        dropped = _DROPPED_CREDENTIALS | set(header_names("signature_headers"))
+        kept = {k.lower(): v for k, v in headers.items() if k.lower() not in dropped}
         values = (
             platform,
             topic,

@@ -10,8 +10,8 @@ from commercegateway.v1 import core_service_pb2
 
 from bridge.core_channel import bearer_metadata, open_core_channel
 from bridge.drain import core_stub, publish_batch
-from bridge.intake import platform_named
-from bridge.pipeline import ParsedDelivery, PayloadRejected, parse_delivery
+from bridge.intake import ParsedDelivery, PayloadRejected, parse_delivery
+from bridge.platforms import named
 from bridge.quarantine import Quarantine, QuarantinedDelivery
 from bridge.settings import BridgeSettings
 from bridge.verify import WebhookRejected
@@ -29,12 +29,12 @@ class RedriveOutcome:
 def _reparse(
     entry: QuarantinedDelivery, settings: BridgeSettings
 ) -> ParsedDelivery | RedriveOutcome:
-    platform = platform_named(entry.platform)
+    platform = named(entry.platform)
     if platform is None:
         return RedriveOutcome(entry.entry_id, "rejected", f"unknown platform {entry.platform!r}")
     try:
         return parse_delivery(
-            platform,
+            platform.name,
             entry.body,
             entry.headers,
             settings.verification_config(),

@@ -8,22 +8,18 @@ from pathlib import Path
 
 import httpx
 
-from bridge.pipeline import HANDLED_TOPICS, PlatformName
-from bridge.samples import DEFAULT_SHOPS, sample_body
+from bridge.platforms import REGISTRY
+from bridge.platforms.common import PlatformName
+from bridge.samples import sample_body
 from bridge.settings import SettingsError, load_bridge_settings
 from bridge.signing import signed_headers
 
 DEFAULT_URL = "http://127.0.0.1:8080"
-_SECRET_VARS = {
-    "shopify": "SHOPIFY_WEBHOOK_SECRET",
-    "square": "SQUARE_SIGNATURE_KEY",
-    "betterdata": "BETTERDATA_WEBHOOK_SECRET",
-}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declares the `send` flags."""
-    parser.add_argument("platform", choices=sorted(HANDLED_TOPICS), help="The platform to sign as.")
+    parser.add_argument("platform", choices=sorted(REGISTRY), help="The platform to sign as.")
     parser.add_argument(
         "--topic",
         metavar="T",
@@ -40,8 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--shop",
         metavar="S",
-        help="Shop: Shopify shop domain (header), Square merchant id or Better Data shop id "
-        "(in the built-in sample's body).",
+        help="Shop: as the platform names it, in a header or in the built-in sample's body.",
     )
 
 
@@ -54,16 +49,17 @@ def _body(platform: PlatformName, topic: str, file: str | None, shop: str) -> by
 def main(args: argparse.Namespace) -> int:
     """Signs and posts; prints the status and body; 0 on 2xx, 1 otherwise, 2 on bad input."""
     platform: PlatformName = args.platform
-    topic: str = args.topic or HANDLED_TOPICS[platform][0]
+    found = REGISTRY[platform]
+    topic: str = args.topic or found.handled_topics[0]
     base = args.url.rstrip("/")
-    url = f"{base}/webhooks/{platform}"
-    shop: str = args.shop or DEFAULT_SHOPS[platform]
+    url = base + found.path
+    shop: str = args.shop or found.sample_shop
     try:
         settings = load_bridge_settings()
         secret = settings.first_secret(platform)
         if secret is None:
             raise SettingsError(
-                f"no secret for {platform}: set {_SECRET_VARS[platform]} or WEBHOOK_SECRET"
+                f"no secret for {platform}: set {found.secret_variable} or WEBHOOK_SECRET"
             )
         body = _body(platform, topic, args.file, shop)
     except (SettingsError, ValueError, OSError) as error:

@@ -24,9 +24,11 @@ from pydantic_settings import (
 
 from bridge.core_channel import core_credentials
 from bridge.http_limits import HttpLimits
-from bridge.pipeline import (
-    DEFAULT_BETTERDATA_SHOP,
-    PlatformName,
+from bridge.platforms import REGISTRY
+from bridge.platforms.betterdata import DEFAULT_SHOP as DEFAULT_BETTERDATA_SHOP
+from bridge.platforms.common import PlatformName
+from bridge.platforms.platform import (
+    Platform,
     PlatformSecrets,
     VerificationConfig,
 )
@@ -40,8 +42,6 @@ from common.config_values import (
 )
 
 __all__ = ["BridgeSettings", "SettingsError", "load_bridge_settings"]
-
-_PLATFORMS: tuple[PlatformName, ...] = ("shopify", "square", "betterdata")
 
 
 def _env(name: str, field: str) -> AliasChoices:
@@ -255,25 +255,26 @@ class BridgeSettings(BaseSettings):
     def platform_secrets(self) -> PlatformSecrets:
         """The configured secrets: fallback, per platform and per shop."""
         by_platform: dict[PlatformName, tuple[str, ...]] = {}
-        for platform, raw in zip(_PLATFORMS, self._platform_raw(), strict=True):
-            if _split(raw):
-                by_platform[platform] = _split(raw)
+        for platform in REGISTRY.values():
+            if _split(self._platform_raw(platform)):
+                by_platform[platform.name] = _split(self._platform_raw(platform))
         by_shop = {
-            shop: {p: tuple(v) for p, v in table.items() if p in _PLATFORMS}
+            shop: {p: tuple(v) for p, v in table.items() if p in REGISTRY}
             for shop, table in self.shop_secrets.items()
         }
         return PlatformSecrets(_split(self.webhook_secret), by_platform, by_shop)
 
-    def _platform_raw(self) -> tuple[str, str, str]:
-        return (
-            self.shopify_webhook_secret,
-            self.square_signature_key,
-            self.betterdata_webhook_secret,
-        )
+    def _platform_raw(self, platform: Platform) -> str:
+        """The platform's own secret setting (Platform.secret_variable), "" when none."""
+        for name in type(self).model_fields:
+            if type(self).env_name(name) == platform.secret_variable:
+                return str(getattr(self, name))
+        return ""
 
     def first_secret(self, platform: PlatformName) -> str | None:
         """The secret a sender signs with: the platform's first, else the fallback's first."""
-        specific = dict(zip(_PLATFORMS, self._platform_raw(), strict=True))[platform]
+        found = REGISTRY.get(platform)
+        specific = self._platform_raw(found) if found is not None else ""
         candidates = _split(specific) or _split(self.webhook_secret)
         return candidates[0] if candidates else None
 
@@ -290,11 +291,11 @@ class BridgeSettings(BaseSettings):
         """The verification configuration the pipeline needs."""
         return VerificationConfig(
             secrets=self.platform_secrets(),
-            square_notification_url=self.square_notification_url or None,
-            square_legacy_sha1=self.square_legacy_sha1,
+            notification_url=self.square_notification_url or None,
+            legacy_sha1=self.square_legacy_sha1,
             replay_window=timedelta(hours=self.replay_window_hours),
             timestamp_tolerance=timedelta(seconds=self.timestamp_tolerance_seconds),
-            betterdata_default_shop=self.betterdata_default_shop,
+            default_shop=self.betterdata_default_shop,
         )
 
     def http_limits(self) -> HttpLimits:
@@ -337,7 +338,7 @@ def _shop_secrets() -> dict[str, dict[str, list[str]]]:
     for shop, table in shops.items():
         if not isinstance(table, dict):
             raise SettingsError(f"[secrets.shops.{shop!r}] must be a table")
-        check_keys(f"secrets.shops.{shop!r}", table, _PLATFORMS)
+        check_keys(f"secrets.shops.{shop!r}", table, tuple(REGISTRY))
         result[shop] = {
             p: [v] if isinstance(v, str) else [str(x) for x in v] for p, v in table.items()
         }

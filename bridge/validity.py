@@ -44,6 +44,6 @@ def check_events(events: Sequence[events_pb2.Event]) -> None:
         try:
             validate_event(event, index)
         except EventTooLargeError as error:
-            raise PayloadRejected(413, EVENT_TOO_LARGE, [str(error)]) from None
+            raise PayloadRejected("too_large", EVENT_TOO_LARGE, [str(error)]) from None
         except InvalidArgumentError as error:
-            raise PayloadRejected(422, INVALID_EVENT, [str(error)]) from None
+            raise PayloadRejected("schema", INVALID_EVENT, [str(error)]) from None

@@ -5,16 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from bridge.platforms import betterdata, shopify, square
+from bridge.platforms import REGISTRY, known
 from bridge.platforms.common import (
-    PLATFORMS,
     REJECT_REASONS,
     PlatformName,
     RejectReason,
     WebhookRejected,
+    as_utc,
     check_input,
-    known_platform,
+    normalize_headers,
 )
+from bridge.platforms.platform import VerifyOptions
+
+PLATFORMS = REGISTRY
+"""The registered platforms by name (bridge.platforms.REGISTRY)."""
 
 __all__ = [
     "PLATFORMS",
@@ -47,31 +51,30 @@ def verify_webhook(
     """Checks that `body` was signed by `platform` with one of `secrets`.
 
     Args:
-        platform: "shopify", "square" or "betterdata".
+        platform: the name of a registered platform (bridge.platforms.REGISTRY).
         body: the raw request body, exactly as received.
         headers: the request headers, any mapping; names are matched case-insensitively.
         secrets: every currently valid secret (several during a rotation); tried in constant
             time, all of them.
         now: the current time, for Standard Webhooks' timestamp tolerance (default: now).
-        notification_url: Square only: the URL the subscription is configured with.
-        legacy_sha1: Square only: also accept the legacy X-Square-Signature (HMAC-SHA1).
-        tolerance: Better Data only: how far webhook-timestamp may be from `now`.
+        notification_url: for platforms signing URL + body: the subscription's URL.
+        legacy_sha1: for those platforms: also accept their legacy HMAC-SHA1 header.
+        tolerance: for platforms signing a timestamp: how far it may be from `now`.
 
     Returns None when the delivery is authentic.
 
     Raises:
         WebhookRejected: with a `reason` from RejectReason, and never any other exception.
     """
-    known = known_platform(platform)
+    found = known(platform)
     raw, keys = _check_input(body, headers, secrets)
-    if known == "shopify":
-        shopify.verify(raw, headers, keys)
-    elif known == "square":
-        square.verify(
-            raw, headers, keys, notification_url=notification_url, legacy_sha1=legacy_sha1
-        )
-    else:
-        betterdata.verify(raw, headers, keys, now=now, tolerance=tolerance)
+    options = VerifyOptions(
+        now=as_utc(now),
+        notification_url=notification_url,
+        legacy_sha1=legacy_sha1,
+        tolerance=tolerance,
+    )
+    found.verify(raw, normalize_headers(headers), keys, options)
 
 
 def reject_reason(error: WebhookRejected) -> RejectReason:

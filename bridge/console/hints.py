@@ -5,14 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bridge.console.recorder import Delivery
-from bridge.pipeline import PlatformName
+from bridge.platforms import REGISTRY, Platform
+from bridge.platforms.common import PlatformName
 from bridge.settings import BridgeSettings
 
-_PLATFORM_VARIABLES: dict[PlatformName, str] = {
-    "shopify": "SHOPIFY_WEBHOOK_SECRET",
-    "square": "SQUARE_SIGNATURE_KEY",
-    "betterdata": "BETTERDATA_WEBHOOK_SECRET",
-}
 _FALLBACK_VARIABLE = "WEBHOOK_SECRET"
 
 _STATIC_HINTS = {
@@ -64,42 +60,35 @@ class SecretNames:
     def tried(self, platform: PlatformName, shop: str) -> list[str]:
         """The names of the secrets a delivery of `platform` (and `shop`) is checked with."""
         names: list[str] = []
-        if platform == "shopify":
+        found = REGISTRY.get(platform)
+        if found is None or found.shop_headers or found.body_shop is None:
             shops = [shop] if platform in self.shops.get(shop, ()) else []
         else:  # the shop is in the body: every shop's own secrets are tried
             shops = sorted(s for s, platforms in self.shops.items() if platform in platforms)
         names.extend(f'[secrets.shops."{s}"] {platform}' for s in shops)
-        if platform in self.platform:
-            names.append(_PLATFORM_VARIABLES[platform])
+        if platform in self.platform and found is not None:
+            names.append(found.secret_variable)
         if self.fallback:
             names.append(_FALLBACK_VARIABLE)
         return names
 
 
-def _platform(name: str) -> PlatformName | None:
-    for platform in _PLATFORM_VARIABLES:
-        if platform == name:
-            return platform
-    return None
+def _platform(name: str) -> Platform | None:
+    return REGISTRY.get(name)
 
 
 def hint(entry: Delivery, names: SecretNames) -> str:
     """What an operator should check about `entry`; empty when it was not refused."""
     platform = _platform(entry.platform)
     if entry.reason == "bad_signature" and platform is not None:
-        tried = names.tried(platform, entry.shop)
+        tried = names.tried(platform.name, entry.shop)
         text = f"Tried {', '.join(tried) or 'no secret'}; none matched the signature."
-        if platform == "square":
-            url = names.notification_url or entry.request_url
-            origin = "SQUARE_NOTIFICATION_URL" if names.notification_url else "this request's URL"
-            text += (
-                f" Square signs URL + body: the expected URL was {url} ({origin}); it must "
-                "equal the subscription's notification URL exactly."
-            )
+        if platform.bad_signature_hint is not None:
+            text += platform.bad_signature_hint(names.notification_url, entry.request_url)
         return text
     if entry.reason == "no_secret_configured" and platform is not None:
         return (
-            f"No secret is configured for {platform}: set {_PLATFORM_VARIABLES[platform]} or "
+            f"No secret is configured for {platform.name}: set {platform.secret_variable} or "
             f"{_FALLBACK_VARIABLE}."
         )
     if entry.outcome == "quarantined":

@@ -33,7 +33,7 @@ from bridge.console.quarantined import MAX_PAYLOAD_SHOWN, QuarantineActions
 from bridge.console.recorder import OUTCOMES, DeliveryRecorder, Filters
 from bridge.console.sse import LiveStreams
 from bridge.console.views import chart_bars, delivery_row
-from bridge.intake import PLATFORMS
+from bridge.platforms import REGISTRY
 from bridge.problems import PROBLEM_CONTENT_TYPE
 from bridge.settings import BridgeSettings
 
@@ -219,7 +219,7 @@ class ConsolePages:
     def _filters(self, request: Request[Any, Any, Any]) -> Filters:
         platform, outcome = _text(request, "platform"), _text(request, "outcome")
         return Filters(
-            platform if platform in PLATFORMS else "",
+            platform if platform in REGISTRY else "",
             outcome if outcome in OUTCOMES else "",
             _text(request, "shop"),
         )
@@ -240,7 +240,7 @@ class ConsolePages:
                 view="deliveries",
                 rows=rows,
                 filters=filters,
-                platforms=PLATFORMS,
+                platforms=list(REGISTRY),
                 outcomes=OUTCOMES,
                 last_id=self._recorder.last_id,
                 capacity=self._recorder.capacity,

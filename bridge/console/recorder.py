@@ -19,7 +19,8 @@ from time import perf_counter
 from typing import Any, NamedTuple
 
 from bridge.asgi_io import request_url
-from bridge.pipeline import ParsedDelivery
+from bridge.intake import ParsedDelivery
+from bridge.platforms import header_names, named
 from bridge.problems import ProblemError
 
 OUTCOMES = ("accepted", "duplicate", "ignored", "rejected", "quarantined", "parked")
@@ -32,24 +33,11 @@ MAX_HEADER_CHARS = 200
 COUNTER_MINUTES = 60
 """The per-platform counters cover this many minutes (one bucket per minute)."""
 
-# Dropped when recording (ASGI header names are lower case): signatures and credentials.
-_DROPPED = frozenset(
-    {
-        b"x-shopify-hmac-sha256",
-        b"shopify-hmac-sha256",
-        b"x-square-hmacsha256-signature",
-        b"x-square-signature",
-        b"webhook-signature",
-        b"authorization",
-        b"proxy-authorization",
-        b"cookie",
-    }
-)
+# Dropped when recording (ASGI header names are lower case): every platform's signature
+# headers (Platform.signature_headers) and these credentials.
+_DROPPED_CREDENTIALS = frozenset({b"authorization", b"proxy-authorization", b"cookie"})
 # And never shown: any header whose name mentions one of these.
 _SECRET_HEADER_PARTS = ("signature", "hmac", "authorization", "cookie", "token", "secret")
-_SHOP_HEADERS = ("x-shopify-shop-domain", "shopify-shop-domain")
-_TOPIC_HEADERS = ("x-shopify-topic", "shopify-topic")
-_ID_HEADERS = ("x-shopify-webhook-id", "shopify-webhook-id", "webhook-id")
 _ENTRY = re.compile(r"quarantine as entry (\d+)")
 
 Scope = MutableMapping[str, Any]
@@ -58,7 +46,10 @@ Endpoint = Callable[[Scope, Any, Any], Awaitable[None]]
 
 def _kept_headers(raw: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[bytes, bytes], ...]:
     """At most MAX_HEADERS headers, signatures and credentials dropped, clipped."""
-    kept = [(n[:100], v[:MAX_HEADER_CHARS]) for n, v in raw if n not in _DROPPED]
+    dropped = _DROPPED_CREDENTIALS | {
+        n.encode("latin-1") for n in header_names("signature_headers")
+    }
+    kept = [(n[:100], v[:MAX_HEADER_CHARS]) for n, v in raw if n not in dropped]
     return tuple(kept[:MAX_HEADERS])
 
 
@@ -167,15 +158,15 @@ def _fields(pending: _Pending) -> tuple[Any, ...]:
     return (
         at,
         platform or "unknown",
-        _first(headers, _TOPIC_HEADERS),
-        _first(headers, _SHOP_HEADERS),
-        _first(headers, _ID_HEADERS),
+        _first(headers, header_names("topic_headers")),
+        _first(headers, header_names("shop_headers")),
+        _first(headers, header_names("delivery_id_headers")),
         "quarantined" if kept else "rejected",
         problem.reason,
         problem.status,
         latency_ms,
         scope["headers"],
-        request_url(scope, headers) if platform == "square" else "",
+        request_url(scope, headers) if _signs_url(platform) else "",
         int(kept.group(1)) if kept else None,
     )
 
@@ -365,3 +356,9 @@ def record_rejection(
         recorder, started, scope = active
         elapsed = (perf_counter() - started) * 1000
         recorder.note((time.time(), elapsed, scope, problem, (platform, headers)))
+
+
+def _signs_url(platform: str | None) -> bool:
+    """Whether `platform` signs the URL it posts to (its console hint shows that URL)."""
+    found = named(platform)
+    return found is not None and found.signs_url

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from commercegateway.v1 import events_pb2
 
 from bridge.platforms import betterdata_schema as schema
+from bridge.platforms.betterdata_samples import sample
 from bridge.platforms.common import (
     PayloadRejected,
     WebhookRejected,
@@ -17,18 +19,24 @@ from bridge.platforms.common import (
     as_utc,
     decode_base64,
     encode_text,
+    hmac_base64,
     require_header,
 )
 from bridge.platforms.delivery import (
     Envelope,
     Translation,
     make_event,
+    parse_json,
     timestamp,
     translating,
+    validate_document,
     validate_json,
 )
 from bridge.platforms.money import money_from_minor
+from bridge.platforms.platform import Platform, SignRequest, VerifyOptions
 
+DEFAULT_SHOP = "default"
+"""The shop of a body without shop_id unless COMMERCE_GATEWAY_BETTERDATA_DEFAULT_SHOP says."""
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
 SIGNATURE_HEADER = "webhook-signature"
@@ -95,8 +103,8 @@ def verify(
         raise WebhookRejected("future_timestamp", "webhook-timestamp is too far in the future")
 
 
-def _inventory(envelope: Envelope, body: bytes, occur: datetime) -> list[events_pb2.Event]:
-    data = validate_json(schema.InventoryUpdated, body).data
+def _inventory(envelope: Envelope, document: Any, occur: datetime) -> list[events_pb2.Event]:
+    data = validate_document(schema.InventoryUpdated, document).data
     payload = events_pb2.InventoryUpdated(
         inventory_item_id=data.variant_id or data.product_id,
         location_id=data.location_id or "",
@@ -109,8 +117,8 @@ def _inventory(envelope: Envelope, body: bytes, occur: datetime) -> list[events_
     return [make_event(envelope, "inventory_updated", payload, occur_time=occur)]
 
 
-def _order(envelope: Envelope, body: bytes, occur: datetime) -> list[events_pb2.Event]:
-    data = validate_json(schema.OrderCreated, body).data
+def _order(envelope: Envelope, document: Any, occur: datetime) -> list[events_pb2.Event]:
+    data = validate_document(schema.OrderCreated, document).data
     payload = events_pb2.OrderCreated(
         order_id=data.order_id,
         state=events_pb2.ORDER_STATE_COMPLETED,
@@ -121,8 +129,8 @@ def _order(envelope: Envelope, body: bytes, occur: datetime) -> list[events_pb2.
     return [make_event(envelope, "order_created", payload, occur_time=occur)]
 
 
-def _product(envelope: Envelope, body: bytes, occur: datetime) -> list[events_pb2.Event]:
-    data = validate_json(schema.ProductUpdated, body).data
+def _product(envelope: Envelope, document: Any, occur: datetime) -> list[events_pb2.Event]:
+    data = validate_document(schema.ProductUpdated, document).data
     if data.deleted:
         deleted = events_pb2.ProductDeleted(product_id=data.product_id)
         return [make_event(envelope, "product_deleted", deleted, occur_time=occur)]
@@ -132,8 +140,8 @@ def _product(envelope: Envelope, body: bytes, occur: datetime) -> list[events_pb
     return [make_event(envelope, "product_updated", payload, occur_time=occur)]
 
 
-def _checkout(envelope: Envelope, body: bytes, occur: datetime) -> list[events_pb2.Event]:
-    data = validate_json(schema.CheckoutCompleted, body).data
+def _checkout(envelope: Envelope, document: Any, occur: datetime) -> list[events_pb2.Event]:
+    data = validate_document(schema.CheckoutCompleted, document).data
     payload = events_pb2.CheckoutCompleted(session_id=data.session_id, order_id=data.order_id)
     if data.total_minor is not None and data.currency is not None:
         money = translating("data.currency", money_from_minor, data.total_minor, data.currency)
@@ -141,7 +149,7 @@ def _checkout(envelope: Envelope, body: bytes, occur: datetime) -> list[events_p
     return [make_event(envelope, "checkout_completed", payload, occur_time=occur)]
 
 
-_Handler = Callable[[Envelope, bytes, datetime], list[events_pb2.Event]]
+_Handler = Callable[[Envelope, Any, datetime], list[events_pb2.Event]]
 HANDLERS: dict[str, _Handler] = {
     "inventory.updated": _inventory,
     "order.created": _order,
@@ -153,8 +161,10 @@ HANDLED_TOPICS: tuple[str, ...] = tuple(HANDLERS)
 
 def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Translation:
     """Reads an authentic Better Data delivery into canonical events, routing on `type`."""
-    head = validate_json(schema.Envelope, body)
+    document = parse_json(body)  # once: every model below validates this document
+    head = validate_document(schema.Envelope, document)
     envelope = Envelope(
+        wire=events_pb2.PLATFORM_BETTERDATA,
         platform="betterdata",
         topic=head.type,
         delivery_id=require_header(headers, ID_HEADER),
@@ -164,8 +174,8 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
     handler = HANDLERS.get(head.type)
     if handler is None:
         return Translation(envelope, (), handled=False, payload_time=None)
-    occur = validate_json(schema.Stamped, body).timestamp
-    events = translating("body", handler, envelope, body, occur)
+    occur = validate_document(schema.Stamped, document).timestamp
+    events = translating("body", handler, envelope, document, occur)
     return Translation(envelope, tuple(events), handled=True, payload_time=occur)
 
 
@@ -175,3 +185,49 @@ def shop_of(body: bytes) -> str | None:
         return validate_json(schema.Envelope, body).shop_id
     except PayloadRejected:
         return None
+
+
+def sign(body: bytes, secret: str, request: SignRequest) -> dict[str, str]:
+    """Every header Better Data sends with `body`: Standard Webhooks v1 signed with `secret`
+    (a fresh webhook-id when the request names none)."""
+    delivery_id = request.delivery_id or f"msg_{uuid.uuid4().hex}"
+    seconds = str(int(as_utc(request.now).timestamp()))
+    content = signed_content(delivery_id, seconds, body)
+    return {
+        "Content-Type": "application/json",
+        ID_HEADER: delivery_id,
+        TIMESTAMP_HEADER: seconds,
+        SIGNATURE_HEADER: "v1," + hmac_base64(secret_key(secret), content),
+    }
+
+
+def _verify(
+    body: bytes, headers: Mapping[str, str], secrets: Sequence[str], options: VerifyOptions
+) -> None:
+    verify(body, headers, secrets, now=options.now, tolerance=options.tolerance)
+
+
+PLATFORM = Platform(
+    name="betterdata",
+    wire=events_pb2.PLATFORM_BETTERDATA,
+    title="Better Data",
+    verify=_verify,
+    parse=parse,
+    sign=sign,
+    sample=sample,
+    handled_topics=HANDLED_TOPICS,
+    body_shop=shop_of,
+    signature_headers=(SIGNATURE_HEADER,),
+    secret_variable="BETTERDATA_WEBHOOK_SECRET",
+    sample_shop="shop_example",
+    delivery_id_headers=(ID_HEADER,),
+    topic_field="type",
+    default_shop_allowed=True,
+    signature_scheme="Standard Webhooks v1",
+    header_docs=(
+        (ID_HEADER, True, "The delivery id (dedup key), signed."),
+        (TIMESTAMP_HEADER, True, "Unix seconds, signed; within the tolerance of now."),
+        (SIGNATURE_HEADER, True, "Standard Webhooks v1 signature(s) of id.timestamp.body."),
+    ),
+)
+"""Better Data Cloud, as the bridge knows it."""

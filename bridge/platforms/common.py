@@ -10,16 +10,16 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
-PlatformName = Literal["shopify", "square", "betterdata"]
-"""The lower-case name of a supported commerce platform."""
+from bridge.problems import PROBLEM_TYPES, ProblemKind
 
-PLATFORMS: tuple[PlatformName, ...] = ("shopify", "square", "betterdata")
+PlatformName = str
+"""The lower-case name of a registered commerce platform (see bridge.platforms.REGISTRY)."""
 
 RejectReason = Literal[
-    "unknown_platform",  # the platform name is not one of PLATFORMS
+    "unknown_platform",  # the platform name is not a registered platform
     "invalid_input",  # the body is not bytes or the headers are not a mapping
     "no_secret_configured",  # no secret is configured for this platform (or shop)
-    "no_notification_url",  # Square: SQUARE_NOTIFICATION_URL is not configured
+    "no_notification_url",  # a platform signing URL + body has no notification URL
     "missing_header",  # a header the platform always sends is absent or empty
     "empty_body",  # the body is empty: no platform signs an empty delivery
     "malformed_signature",  # the signature header cannot be decoded (not base64, no v1 entry)
@@ -44,26 +44,23 @@ class WebhookRejected(Exception):
 
 
 class PayloadRejected(Exception):
-    """An authentic delivery whose body is unusable.
+    """An authentic delivery whose body is unusable; `kind` is its problem kind.
 
-    `status` 400 with `reason` "malformed_json", or 422 with "schema_mismatch" (the payload
-    does not match its topic's model, or holds a value it cannot represent exactly).
+    Kind "malformed" with `reason` "malformed_json", or "schema" with "schema_mismatch" (the
+    payload does not match its topic's model, or holds a value it cannot represent exactly).
     `errors` lists field paths with messages, never payload values.
     """
 
-    def __init__(self, status: int, reason: str, errors: list[str]) -> None:
-        self.status = status
+    def __init__(self, kind: ProblemKind, reason: str, errors: list[str]) -> None:
+        self.kind: ProblemKind = kind
         self.reason = reason
         self.errors = errors
         super().__init__(f"{reason}: " + "; ".join(errors))
 
-
-def known_platform(name: str) -> PlatformName:
-    """`name` as a PlatformName; WebhookRejected("unknown_platform") when it is not one."""
-    for platform in PLATFORMS:
-        if name == platform:
-            return platform
-    raise WebhookRejected("unknown_platform", "platform must be one of " + ", ".join(PLATFORMS))
+    @property
+    def status(self) -> int:
+        """The HTTP status of the kind (bridge.problems.PROBLEM_TYPES)."""
+        return PROBLEM_TYPES[self.kind][0]
 
 
 def check_input(body: object, headers: object) -> bytes:
@@ -171,3 +168,16 @@ def header_time(headers: Mapping[Any, Any], *names: str) -> datetime | None:
     if parsed is None:
         raise WebhookRejected("malformed_timestamp", f"header {names[0]} is not an RFC 3339 time")
     return parsed
+
+
+def rfc3339(moment: datetime, *, nanoseconds: bool = False) -> str:
+    """`moment` in UTC as RFC 3339 with a Z suffix (nine fraction digits with `nanoseconds`)."""
+    utc = as_utc(moment)
+    fraction = f"{utc.microsecond:06d}" + ("000" if nanoseconds else "")
+    return utc.strftime("%Y-%m-%dT%H:%M:%S") + f".{fraction}Z"
+
+
+def hmac_base64(key: bytes, message: bytes, algorithm: str = "sha256") -> str:
+    """base64(HMAC(key, message)) with `algorithm`, as platforms put it in a header."""
+    digest = hmac.new(key, message, getattr(hashlib, algorithm)).digest()
+    return base64.b64encode(digest).decode("ascii")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import pydantic_core
 from commercegateway.v1 import events_pb2
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
@@ -17,24 +18,20 @@ from pydantic import BaseModel, ValidationError
 from bridge.platforms.common import PayloadRejected, PlatformName, as_utc
 from bridge.platforms.money import MoneyError
 
-_PLATFORM_ENUM: dict[PlatformName, events_pb2.Platform.ValueType] = {
-    "shopify": events_pb2.PLATFORM_SHOPIFY,
-    "square": events_pb2.PLATFORM_SQUARE,
-    "betterdata": events_pb2.PLATFORM_BETTERDATA,
-}
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ResultT = TypeVar("ResultT")
 
 
 @dataclass(frozen=True)
 class Envelope:
-    """What every event of one delivery shares."""
+    """What every event of one delivery shares (`wire`: the platform's value on the wire)."""
 
     platform: PlatformName
     topic: str
     delivery_id: str
     shop: str
     received_at: datetime
+    wire: events_pb2.Platform.ValueType = events_pb2.PLATFORM_UNSPECIFIED
 
 
 @dataclass(frozen=True)
@@ -82,7 +79,7 @@ def make_event(
     source = source_event_id or envelope.delivery_id
     event = events_pb2.Event(
         id=event_id(envelope.platform, source),
-        platform=_PLATFORM_ENUM[envelope.platform],
+        platform=envelope.wire,
         source_event_id=source,
         shop=envelope.shop,
         topic=envelope.topic,
@@ -101,6 +98,29 @@ def _path(location: tuple[int | str, ...]) -> str:
     return path or "body"
 
 
+def parse_json(body: bytes) -> Any:
+    """The JSON document of `body` (parsed once per delivery, integers kept exact);
+    PayloadRejected 400 "malformed_json" when it is not JSON."""
+    try:
+        return pydantic_core.from_json(body)
+    except ValueError:
+        raise PayloadRejected("malformed", "malformed_json", ["body: not valid JSON"]) from None
+
+
+def validate_document(model: type[ModelT], document: Any) -> ModelT:
+    """Validates a parsed JSON `document` as `model`: PayloadRejected 422 naming each field."""
+    try:
+        return model.model_validate(document)
+    except ValidationError as error:
+        details = error.errors(include_url=False, include_context=False, include_input=False)
+        errors = [
+            f"{_path(item['loc'])}: "
+            + ("Input should be an object" if item["type"] == "model_type" else item["msg"])
+            for item in details
+        ]
+        raise PayloadRejected("schema", "schema_mismatch", errors) from None
+
+
 def validate_json(model: type[ModelT], body: bytes) -> ModelT:
     """Parses and validates `body` as `model`: PayloadRejected 400 for bad JSON, else 422."""
     try:
@@ -108,9 +128,9 @@ def validate_json(model: type[ModelT], body: bytes) -> ModelT:
     except ValidationError as error:
         details = error.errors(include_url=False, include_context=False, include_input=False)
         if any(item["type"] == "json_invalid" for item in details):
-            raise PayloadRejected(400, "malformed_json", ["body: not valid JSON"]) from None
+            raise PayloadRejected("malformed", "malformed_json", ["body: not valid JSON"]) from None
         errors = [f"{_path(item['loc'])}: {item['msg']}" for item in details]
-        raise PayloadRejected(422, "schema_mismatch", errors) from None
+        raise PayloadRejected("schema", "schema_mismatch", errors) from None
 
 
 def translating(path: str, build: Callable[..., ResultT], *args: Any) -> ResultT:
@@ -118,9 +138,11 @@ def translating(path: str, build: Callable[..., ResultT], *args: Any) -> ResultT
     try:
         return build(*args)
     except MoneyError as error:
-        raise PayloadRejected(422, "schema_mismatch", [f"{path}: {error}"]) from None
+        raise PayloadRejected("schema", "schema_mismatch", [f"{path}: {error}"]) from None
     except (ValueError, OverflowError):
-        raise PayloadRejected(422, "schema_mismatch", [f"{path}: value out of range"]) from None
+        raise PayloadRejected(
+            "schema", "schema_mismatch", [f"{path}: value out of range"]
+        ) from None
 
 
 def content_key(platform: PlatformName, body: bytes, index: int) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import pydantic_core
 from commercegateway.v1 import events_pb2
 
 from bridge.platforms.common import (
@@ -18,19 +18,24 @@ from bridge.platforms.common import (
     encode_text,
     header,
     header_time,
+    hmac_base64,
     require_header,
+    rfc3339,
 )
 from bridge.platforms.delivery import (
     Envelope,
     Translation,
     make_event,
+    parse_json,
     timestamp,
     translating,
-    validate_json,
+    validate_document,
     with_content_keys,
 )
 from bridge.platforms.fields import Dated
 from bridge.platforms.money import money_from_decimal, price_without_currency
+from bridge.platforms.platform import Platform, SignRequest, VerifyOptions
+from bridge.platforms.shopify_samples import sample
 from bridge.platforms.shopify_schema import (
     DeletedProduct,
     InventoryLevel,
@@ -72,8 +77,8 @@ def verify(body: bytes, headers: Mapping[Any, Any], secrets: Sequence[str]) -> N
         raise WebhookRejected("bad_signature", "signature does not match any configured secret")
 
 
-def _inventory(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
-    level = validate_json(InventoryLevel, body)
+def _inventory(envelope: Envelope, document: Any, occur: datetime | None) -> list[events_pb2.Event]:
+    level = validate_document(InventoryLevel, document)
     if level.available is None:  # the item is not tracked at this location: nothing to report
         return []
     payload = events_pb2.InventoryUpdated(
@@ -97,8 +102,8 @@ def _line(line: OrderLine, currency: str) -> events_pb2.LineItem:
     )
 
 
-def _order(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
-    order = validate_json(Order, body)
+def _order(envelope: Envelope, document: Any, occur: datetime | None) -> list[events_pb2.Event]:
+    order = validate_document(Order, document)
     payload = events_pb2.OrderCreated(
         order_id=order.id,
         name=order.name,
@@ -130,8 +135,8 @@ def _variant(variant: Variant) -> events_pb2.ProductVariant:
     return result
 
 
-def _product(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
-    product = validate_json(Product, body)
+def _product(envelope: Envelope, document: Any, occur: datetime | None) -> list[events_pb2.Event]:
+    product = validate_document(Product, document)
     payload = events_pb2.ProductUpdated(
         product_id=product.id,
         title=product.title,
@@ -143,13 +148,13 @@ def _product(envelope: Envelope, body: bytes, occur: datetime | None) -> list[ev
     return [make_event(envelope, "product_updated", payload, occur_time=occur)]
 
 
-def _deleted(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
-    product = validate_json(DeletedProduct, body)
+def _deleted(envelope: Envelope, document: Any, occur: datetime | None) -> list[events_pb2.Event]:
+    product = validate_document(DeletedProduct, document)
     payload = events_pb2.ProductDeleted(product_id=product.id)
     return [make_event(envelope, "product_deleted", payload, occur_time=occur)]
 
 
-_Handler = Callable[[Envelope, bytes, datetime | None], list[events_pb2.Event]]
+_Handler = Callable[[Envelope, Any, datetime | None], list[events_pb2.Event]]
 HANDLERS: dict[str, _Handler] = {
     "inventory_levels/update": _inventory,
     "orders/create": _order,
@@ -198,22 +203,18 @@ _BODY_TIME: dict[str, str] = {
 }
 
 
-def check_shape(topic: str, body: bytes) -> None:
-    """PayloadRejected 422 (schema_mismatch) unless the JSON object `body` has the shape of
+def check_shape(topic: str, document: Any) -> None:
+    """PayloadRejected 422 (schema_mismatch) unless the parsed JSON `document` has the shape of
     `topic`, so that a rewritten X-Shopify-Topic cannot give a signed body another meaning."""
     shape = SHAPES.get(topic)
     if shape is None:
         return
-    try:
-        document = pydantic_core.from_json(body)
-    except ValueError:
-        raise PayloadRejected(400, "malformed_json", ["body: not valid JSON"]) from None
     keys = set(document) if isinstance(document, dict) else set()
     errors = [f"{key}: required in a {topic} body" for key in sorted(shape.required - keys)]
     unexpected = keys & shape.forbidden if shape.only is None else keys - shape.only
     errors += [f"{key}: not part of a {topic} body" for key in sorted(unexpected)]
     if errors:
-        raise PayloadRejected(422, "schema_mismatch", errors)
+        raise PayloadRejected("schema", "schema_mismatch", errors)
 
 
 def normalize_topic(topic: str) -> str:
@@ -230,6 +231,7 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
     """Reads an authentic Shopify delivery into canonical events (PayloadRejected if invalid)."""
     topic = normalize_topic(require_header(headers, *TOPIC_HEADER))
     envelope = Envelope(
+        wire=events_pb2.PLATFORM_SHOPIFY,
         platform="shopify",
         topic=topic,
         delivery_id=require_header(headers, *WEBHOOK_ID_HEADER),
@@ -239,11 +241,14 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
     handler = HANDLERS.get(topic)
     if handler is None:
         return Translation(envelope, (), handled=False, payload_time=None)
-    stamps = validate_json(Dated, body)
+    document = parse_json(body)  # once: every model below validates this document
+    stamps = validate_document(Dated, document)
     payload_time = stamps.updated_at or stamps.created_at
     occur = payload_time or header_time(headers, *TRIGGERED_AT_HEADER)
-    events = with_content_keys("shopify", body, translating("body", handler, envelope, body, occur))
-    check_shape(topic, body)  # after the topic's model named its own errors, if any
+    events = with_content_keys(
+        "shopify", body, translating("body", handler, envelope, document, occur)
+    )
+    check_shape(topic, document)  # after the topic's model named its own errors, if any
     body_field = _BODY_TIME.get(topic)
     body_time = getattr(stamps, body_field) if body_field else None
     return Translation(
@@ -254,3 +259,61 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
 def shop_of(headers: Mapping[Any, Any]) -> str | None:
     """The shop a delivery claims to come from (X-Shopify-Shop-Domain), for per-shop secrets."""
     return header(headers, *SHOP_HEADER)
+
+
+API_VERSION = "2025-07"
+"""The X-Shopify-API-Version that signed samples claim."""
+
+
+def sign(body: bytes, secret: str, request: SignRequest) -> dict[str, str]:
+    """Every header Shopify sends with `body`, signed with `secret` (a fresh webhook id when
+    the request names none)."""
+    prefix = "X-Shopify-"
+    return {
+        "Content-Type": "application/json",
+        f"{prefix}Topic": request.topic,
+        f"{prefix}Hmac-Sha256": hmac_base64(encode_text(secret), body),
+        f"{prefix}Shop-Domain": request.shop,
+        f"{prefix}API-Version": API_VERSION,
+        f"{prefix}Webhook-Id": request.delivery_id or str(uuid.uuid4()),
+        f"{prefix}Triggered-At": rfc3339(request.now, nanoseconds=True),
+        f"{prefix}Event-Id": str(uuid.uuid4()),
+    }
+
+
+def _verify(
+    body: bytes, headers: Mapping[str, str], secrets: Sequence[str], options: VerifyOptions
+) -> None:
+    verify(body, headers, secrets)
+
+
+PLATFORM = Platform(
+    name="shopify",
+    wire=events_pb2.PLATFORM_SHOPIFY,
+    title="Shopify",
+    verify=_verify,
+    parse=parse,
+    sign=sign,
+    sample=sample,
+    handled_topics=HANDLED_TOPICS,
+    signature_headers=HMAC_HEADER,
+    secret_variable="SHOPIFY_WEBHOOK_SECRET",
+    sample_shop="example.myshopify.com",
+    topic_headers=TOPIC_HEADER,
+    delivery_id_headers=WEBHOOK_ID_HEADER,
+    shop_headers=SHOP_HEADER,
+    event_time_headers=TRIGGERED_AT_HEADER,
+    signature_scheme="X-Shopify-Hmac-Sha256",
+    header_docs=tuple(
+        (name, required, f"{text} Also accepted as {name.removeprefix('X-').lower()}.")
+        for name, required, text in (
+            ("X-Shopify-Hmac-Sha256", True, "base64 HMAC-SHA256 of the raw body (signature)."),
+            ("X-Shopify-Topic", True, "The topic, e.g. orders/create."),
+            ("X-Shopify-Shop-Domain", True, "The shop, e.g. example.myshopify.com."),
+            ("X-Shopify-API-Version", True, "The API version of the payload."),
+            ("X-Shopify-Webhook-Id", True, "The delivery id (dedup key; retries repeat it)."),
+            ("X-Shopify-Triggered-At", False, "When the event happened (replay window)."),
+        )
+    ),
+)
+"""Shopify, as the bridge knows it."""

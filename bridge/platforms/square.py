@@ -15,16 +15,22 @@ from bridge.platforms.common import (
     decode_base64,
     encode_text,
     header,
+    hmac_base64,
+    rfc3339,
 )
 from bridge.platforms.delivery import (
     Envelope,
     Translation,
     make_event,
+    parse_json,
     timestamp,
     translating,
+    validate_document,
     validate_json,
     with_content_keys,
 )
+from bridge.platforms.platform import Platform, SignRequest, VerifyOptions
+from bridge.platforms.square_samples import sample
 from bridge.platforms.square_schema import (
     CatalogVersionUpdated,
     InventoryCountUpdated,
@@ -47,6 +53,11 @@ def _signature(headers: Mapping[Any, Any], legacy_sha1: bool) -> tuple[str, str]
     if legacy is not None:
         return legacy, "sha1"
     raise WebhookRejected("missing_header", f"missing header {SIGNATURE_HEADER}")
+
+
+def signed_message(notification_url: str, body: bytes) -> bytes:
+    """The bytes Square signs: the subscription's notification URL, then the raw body."""
+    return encode_text(notification_url) + body
 
 
 def verify(
@@ -73,7 +84,7 @@ def verify(
     digest = decode_base64(signature)
     if digest is None or len(digest) != _DIGEST_SIZE[algorithm]:
         raise WebhookRejected("malformed_signature", "signature is not a base64 HMAC digest")
-    message = encode_text(notification_url) + body
+    message = signed_message(notification_url, body)
     if not any_digest_matches(keys, message, [digest], algorithm):
         raise WebhookRejected("bad_signature", "signature does not match any configured key")
 
@@ -86,10 +97,10 @@ _STATES: dict[str, events_pb2.OrderState.ValueType] = {
 }
 
 
-def _inventory(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
+def _inventory(envelope: Envelope, document: Any, occur: datetime | None) -> list[events_pb2.Event]:
     """One InventoryUpdated per IN_STOCK count; counts in other states (SOLD, WASTE, ...) say
     where units went, not how many are available, so they produce no event."""
-    counts = validate_json(InventoryCountUpdated, body).data.object.inventory_counts
+    counts = validate_document(InventoryCountUpdated, document).data.object.inventory_counts
     events = []
     for index, count in enumerate(counts):
         if count.state != "IN_STOCK":
@@ -110,15 +121,17 @@ def _inventory(envelope: Envelope, body: bytes, occur: datetime | None) -> list[
     return events
 
 
-def _order(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
+def _order(envelope: Envelope, document: Any, occur: datetime | None) -> list[events_pb2.Event]:
     """An OrderCreated with the state and version Square reports (no lines or totals)."""
-    holder = validate_json(OrderEvent, body).data.object
+    holder = validate_document(OrderEvent, document).data.object
     first, second = (holder.order_updated, holder.order_created)
     if envelope.topic == "order.created":
         first, second = second, first
     change = first or second
     if change is None:
-        raise PayloadRejected(422, "schema_mismatch", ["data.object.order_created: Field required"])
+        raise PayloadRejected(
+            "schema", "schema_mismatch", ["data.object.order_created: Field required"]
+        )
     payload = events_pb2.OrderCreated(
         order_id=change.order_id,
         state=_STATES.get(change.state, events_pb2.ORDER_STATE_UNSPECIFIED),
@@ -131,14 +144,14 @@ def _order(envelope: Envelope, body: bytes, occur: datetime | None) -> list[even
     return [make_event(envelope, "order_created", payload, occur_time=occur)]
 
 
-def _catalog(envelope: Envelope, body: bytes, occur: datetime | None) -> list[events_pb2.Event]:
+def _catalog(envelope: Envelope, document: Any, occur: datetime | None) -> list[events_pb2.Event]:
     """A CatalogRefresh: Square only says the merchant's catalog changed."""
-    version = validate_json(CatalogVersionUpdated, body).data.object.catalog_version
+    version = validate_document(CatalogVersionUpdated, document).data.object.catalog_version
     payload = events_pb2.CatalogRefresh(catalog_update_time=timestamp(version.updated_at))
     return [make_event(envelope, "catalog_refresh", payload, occur_time=occur)]
 
 
-_Handler = Callable[[Envelope, bytes, datetime | None], list[events_pb2.Event]]
+_Handler = Callable[[Envelope, Any, datetime | None], list[events_pb2.Event]]
 HANDLERS: dict[str, _Handler] = {
     "inventory.count.updated": _inventory,
     "order.created": _order,
@@ -150,8 +163,10 @@ HANDLED_TOPICS: tuple[str, ...] = tuple(HANDLERS)
 
 def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Translation:
     """Reads an authentic Square delivery into canonical events, routing on the top-level type."""
-    notification = validate_json(Notification, body)
+    document = parse_json(body)  # once: every model below validates this document
+    notification = validate_document(Notification, document)
     envelope = Envelope(
+        wire=events_pb2.PLATFORM_SQUARE,
         platform="square",
         topic=notification.type,
         delivery_id=notification.event_id,
@@ -161,7 +176,7 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
     handler = HANDLERS.get(notification.type)
     if handler is None:
         return Translation(envelope, (), handled=False, payload_time=None)
-    events = translating("body", handler, envelope, body, notification.created_at)
+    events = translating("body", handler, envelope, document, notification.created_at)
     # The envelope's created_at is when Square created the event; retries keep it, so it is
     # held to the replay window whatever square-initial-delivery-timestamp says.
     return Translation(
@@ -179,3 +194,77 @@ def shop_of(body: bytes) -> str | None:
         return validate_json(Notification, body).merchant_id
     except PayloadRejected:
         return None
+
+
+def sign(body: bytes, secret: str, request: SignRequest) -> dict[str, str]:
+    """Every header Square sends with `body`, signed with `secret` over the notification URL.
+
+    Raises:
+        ValueError: without `request.notification_url`.
+    """
+    if not request.notification_url:
+        raise ValueError("signing as Square needs the notification URL the subscription uses")
+    message = signed_message(request.notification_url, body)
+    key = encode_text(secret)
+    return {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: hmac_base64(key, message),
+        LEGACY_SIGNATURE_HEADER: hmac_base64(key, message, "sha1"),
+        "square-environment": "Production",
+        INITIAL_DELIVERY_HEADER: rfc3339(request.now),
+        "User-Agent": "Square Connect v2",
+    }
+
+
+def _verify(
+    body: bytes, headers: Mapping[str, str], secrets: Sequence[str], options: VerifyOptions
+) -> None:
+    verify(
+        body,
+        headers,
+        secrets,
+        notification_url=options.notification_url,
+        legacy_sha1=options.legacy_sha1,
+    )
+
+
+def _bad_signature_hint(configured_url: str, request_url: str) -> str:
+    url = configured_url or request_url
+    origin = "SQUARE_NOTIFICATION_URL" if configured_url else "this request's URL"
+    return (
+        f" Square signs URL + body: the expected URL was {url} ({origin}); it must "
+        "equal the subscription's notification URL exactly."
+    )
+
+
+PLATFORM = Platform(
+    name="square",
+    wire=events_pb2.PLATFORM_SQUARE,
+    title="Square",
+    verify=_verify,
+    parse=parse,
+    sign=sign,
+    sample=sample,
+    handled_topics=HANDLED_TOPICS,
+    body_shop=shop_of,
+    signature_headers=(SIGNATURE_HEADER, LEGACY_SIGNATURE_HEADER),
+    secret_variable="SQUARE_SIGNATURE_KEY",
+    sample_shop="6SSW7HV8K2ST5",
+    event_time_headers=(INITIAL_DELIVERY_HEADER,),
+    topic_field="type",
+    delivery_id_field="event_id",
+    signs_url=True,
+    signature_scheme=SIGNATURE_HEADER,
+    header_docs=(
+        (SIGNATURE_HEADER, True, "base64 HMAC-SHA256 of URL + body (signature)."),
+        (
+            LEGACY_SIGNATURE_HEADER,
+            False,
+            "Legacy base64 HMAC-SHA1 of URL + body, accepted only with "
+            "COMMERCE_GATEWAY_SQUARE_LEGACY_SHA1.",
+        ),
+        (INITIAL_DELIVERY_HEADER, False, "First delivery attempt (replay window)."),
+    ),
+    bad_signature_hint=_bad_signature_hint,
+)
+"""Square, as the bridge knows it."""

@@ -18,7 +18,7 @@ from bridge.console.recorder import (
     record_delivery,
     record_rejection,
 )
-from bridge.pipeline import ParsedDelivery
+from bridge.intake import ParsedDelivery
 from bridge.problems import ProblemError
 from tests.bench.report import Figure, Results
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from bridge.pipeline import PlatformName
+from bridge.intake import PlatformName
 from bridge.samples import sample_body
 from common.logs import JsonFormatter
 from tests.support.bridge import (

@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 from commercegateway.v1 import core_service_pb2, core_service_pb2_grpc, events_pb2
 
-from bridge.pipeline import PlatformName
+from bridge.intake import PlatformName
 from bridge.samples import sample_body
 from tests.support.bridge import (
     Stack,

@@ -11,8 +11,8 @@ import httpx
 from commercegateway.v1 import events_pb2
 
 from bridge.forwarder import Forwarder
+from bridge.intake import parse_delivery
 from bridge.outbox import Outbox, OutboxEntry
-from bridge.pipeline import parse_delivery
 from bridge.samples import sample_body
 from tests.support.bridge import (
     bridge_settings,

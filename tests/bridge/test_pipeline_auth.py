@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bridge import WebhookRejected
-from bridge.pipeline import (
+from bridge.intake import (
     PlatformName,
     PlatformSecrets,
     VerificationConfig,
@@ -26,7 +26,7 @@ BD_SHOP_SECRET = "whsec_" + base64.b64encode(b"secret-of-better-data-shop-a----"
 
 
 def _config(secrets: PlatformSecrets) -> VerificationConfig:
-    return VerificationConfig(secrets=secrets, square_notification_url=URL)
+    return VerificationConfig(secrets=secrets, notification_url=URL)
 
 
 def _signed(
@@ -139,7 +139,7 @@ def test_stale_standard_webhooks_timestamp_is_rejected() -> None:
 def test_unknown_platform_is_rejected() -> None:
     body, headers = _signed("shopify", "s", shop=SHOP_A)
     config = _config(PlatformSecrets(("s",)))
-    assert _reason("woo", body, headers, config) == "unknown_platform"  # type: ignore[arg-type]
+    assert _reason("woo", body, headers, config) == "unknown_platform"
 
 
 @pytest.mark.parametrize("platform", ["shopify", "square", "betterdata"])

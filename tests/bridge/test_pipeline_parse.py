@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bridge import WebhookRejected
-from bridge.pipeline import (
+from bridge.intake import (
     HANDLED_TOPICS,
     PayloadRejected,
     PlatformName,
@@ -20,7 +20,7 @@ from bridge.samples import sample_body
 from bridge.signing import signed_headers
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-CONFIG = VerificationConfig(PlatformSecrets(("s",)), square_notification_url="https://x/")
+CONFIG = VerificationConfig(PlatformSecrets(("s",)), notification_url="https://x/")
 SHOPIFY_HEADERS = {
     "X-Shopify-Topic": "orders/create",
     "X-Shopify-Shop-Domain": "a.myshopify.com",

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bridge import WebhookRejected, verify_webhook
-from bridge.pipeline import (
+from bridge.intake import (
     HANDLED_TOPICS,
     PayloadRejected,
     PlatformName,
@@ -86,7 +86,7 @@ def _config(secrets: list[str]) -> VerificationConfig:
         "6SSW7HV8K2ST5": {"square": ("shop",)},
     }
     return VerificationConfig(
-        PlatformSecrets(tuple(secrets), by_shop=by_shop), square_notification_url=URL
+        PlatformSecrets(tuple(secrets), by_shop=by_shop), notification_url=URL
     )
 
 
@@ -164,7 +164,7 @@ def test_signed_headers_round_trip_through_authenticate(
         notification_url=URL,
     )  # fmt: skip
     config = VerificationConfig(
-        PlatformSecrets(by_platform={platform: ("other", secret)}), square_notification_url=URL
+        PlatformSecrets(by_platform={platform: ("other", secret)}), notification_url=URL
     )
     authenticate(platform, body, headers, config, now=now + timedelta(seconds=2))
     delivery = parse_delivery(platform, body, headers, config, received_at=now)

@@ -11,7 +11,7 @@ import pytest
 from commercegateway.v1 import events_pb2
 
 from bridge import WebhookRejected
-from bridge.pipeline import (
+from bridge.intake import (
     PayloadRejected,
     PlatformSecrets,
     VerificationConfig,
@@ -23,7 +23,7 @@ from bridge.samples import sample_body
 from bridge.signing import rfc3339
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-CONFIG = VerificationConfig(PlatformSecrets(("s",)), square_notification_url="https://x/")
+CONFIG = VerificationConfig(PlatformSecrets(("s",)), notification_url="https://x/")
 
 
 def _shopify_headers(topic: str, webhook_id: str = "w-1", at: datetime = NOW) -> dict[str, str]:

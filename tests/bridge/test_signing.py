@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bridge import verify_webhook
-from bridge.pipeline import (
+from bridge.intake import (
     HANDLED_TOPICS,
     PlatformName,
     PlatformSecrets,
@@ -83,7 +83,7 @@ def test_fresh_delivery_ids_when_none_is_given() -> None:
 
 def test_unknown_platform_signing_is_refused() -> None:
     with pytest.raises(ValueError, match="platform must be one of"):
-        signed_headers("woo", b"{}", "s", topic="t", shop="x")  # type: ignore[arg-type]
+        signed_headers("woo", b"{}", "s", topic="t", shop="x")
 
 
 def test_rfc3339_is_utc_with_z() -> None:
@@ -92,7 +92,7 @@ def test_rfc3339_is_utc_with_z() -> None:
 
 @pytest.mark.parametrize(("platform", "topic"), ALL_TOPICS)
 def test_signed_sample_round_trips_through_authenticate(platform: PlatformName, topic: str) -> None:
-    config = VerificationConfig(PlatformSecrets(("whsec_c2VjcmV0",)), square_notification_url=URL)
+    config = VerificationConfig(PlatformSecrets(("whsec_c2VjcmV0",)), notification_url=URL)
     body = sample_body(platform, topic, now=NOW)
     headers = signed_headers(
         platform,

@@ -11,7 +11,7 @@ import pytest
 from commercegateway.v1 import events_pb2
 from pydantic import TypeAdapter
 
-from bridge.pipeline import (
+from bridge.intake import (
     ParsedDelivery,
     PayloadRejected,
     PlatformSecrets,

@@ -9,7 +9,7 @@ from typing import Any
 
 from commercegateway.v1 import events_pb2
 
-from bridge.pipeline import ParsedDelivery, PlatformSecrets, VerificationConfig, parse_delivery
+from bridge.intake import ParsedDelivery, PlatformSecrets, VerificationConfig, parse_delivery
 from tests.support.bridge import FIXTURES
 
 RECEIVED = datetime(2025, 4, 22, 19, 31, tzinfo=UTC)

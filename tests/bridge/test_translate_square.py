@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from commercegateway.v1 import events_pb2
 
-from bridge.pipeline import ParsedDelivery, PlatformSecrets, VerificationConfig, parse_delivery
+from bridge.intake import ParsedDelivery, PlatformSecrets, VerificationConfig, parse_delivery
 from tests.support.bridge import FIXTURES
 
 CONFIG = VerificationConfig(PlatformSecrets())
@@ -128,7 +128,7 @@ def test_order_state_is_mapped(state: str, expected: int) -> None:
 
 
 def test_order_event_without_its_order_object_is_rejected_with_422() -> None:
-    from bridge.pipeline import PayloadRejected
+    from bridge.intake import PayloadRejected
 
     payload = _fixture("square_order_created")
     payload["data"]["object"] = {}

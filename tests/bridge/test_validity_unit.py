@@ -41,6 +41,6 @@ def test_printable_escapes_terminal_controls_and_keeps_plain_text() -> None:
 def test_default_shop_setting_is_read_and_a_nul_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COMMERCE_GATEWAY_CONFIG", raising=False)
     monkeypatch.setenv("COMMERCE_GATEWAY_BETTERDATA_DEFAULT_SHOP", "solo-shop")
-    assert load_bridge_settings().verification_config().betterdata_default_shop == "solo-shop"
+    assert load_bridge_settings().verification_config().default_shop == "solo-shop"
     with pytest.raises(SettingsError, match=r"betterdata[-_]default[-_]shop: .*NUL"):
         load_bridge_settings(betterdata_default_shop="a\x00b")

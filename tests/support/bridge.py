@@ -20,7 +20,7 @@ from litestar import Litestar
 
 from bridge.app import create_app, create_forwarder
 from bridge.forwarder import Forwarder
-from bridge.pipeline import PlatformName
+from bridge.intake import PlatformName
 from bridge.serving import AppServer, uvicorn_config
 from bridge.settings import BridgeSettings
 from bridge.signing import signed_headers

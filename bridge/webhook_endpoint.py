@@ -1,4 +1,4 @@
-"""The webhook endpoint: a lean raw-ASGI route from the HTTP request to a durable event."""
+"""The webhook endpoint: raw ASGI from the HTTP request, through the intake, to the forwarder."""
 
 from __future__ import annotations
 
@@ -24,24 +24,35 @@ from bridge.console.recorder import record_delivery, record_rejection
 from bridge.forwarder import Forwarder, ForwardUnavailableError
 from bridge.intake import (
     ClientDisconnectedError,
-    choose_platform,
+    Intake,
+    ParsedDelivery,
+    VerificationConfig,
     read_limited_body,
-    require_json,
-    verify_and_parse,
-    with_request_url,
 )
 from bridge.metrics import BridgeMetrics
-from bridge.pipeline import ParsedDelivery, PlatformName, VerificationConfig
+from bridge.platforms import REGISTRY, body_fields, header_names
 from bridge.problems import ProblemError
 from bridge.quarantine import Quarantine
 from bridge.validity import EVENT_TOO_LARGE
 
 logger = logging.getLogger("bridge.webhooks")
 
-WEBHOOK_PATHS = ("/webhooks/shopify", "/webhooks/square", "/webhooks/betterdata", "/api/webhooks")
+ANY_PLATFORM_PATH = "/api/webhooks"
+"""The path of deliveries of any platform, told apart by their signature header."""
+PLATFORM_PREFIX = "/webhooks/"
+"""Each registered platform's deliveries arrive at this prefix + its name."""
 
-_TOPIC_HEADERS = ("x-shopify-topic", "shopify-topic")
-_ID_HEADERS = ("x-shopify-webhook-id", "shopify-webhook-id", "webhook-id")
+
+def webhook_paths() -> list[str]:
+    """Every webhook path: one per registered platform, then /api/webhooks."""
+    return [platform.path for platform in REGISTRY.values()] + [ANY_PLATFORM_PATH]
+
+
+def is_webhook_path(path: str) -> bool:
+    """Whether `path` is a webhook path of a registered platform or /api/webhooks."""
+    if path.startswith(PLATFORM_PREFIX):
+        return path[len(PLATFORM_PREFIX) :] in REGISTRY
+    return path == ANY_PLATFORM_PATH
 
 
 def _clip(value: object) -> str:
@@ -50,16 +61,19 @@ def _clip(value: object) -> str:
 
 def describe(headers: Mapping[str, str], body: bytes | None = None) -> tuple[str, str]:
     """Best-effort (topic, delivery id) for logs and quarantine, from headers or a JSON body."""
-    topic = next((headers[h] for h in _TOPIC_HEADERS if h in headers), "")
-    delivery_id = next((headers[h] for h in _ID_HEADERS if h in headers), "")
+    topic = next((headers[h] for h in header_names("topic_headers") if h in headers), "")
+    ids = header_names("delivery_id_headers")
+    delivery_id = next((headers[h] for h in ids if h in headers), "")
     if body and not (topic and delivery_id):
         try:
             document = orjson.loads(body)
         except orjson.JSONDecodeError:
             document = None
         if isinstance(document, dict):
-            topic = topic or _clip(document.get("type", ""))
-            delivery_id = delivery_id or _clip(document.get("event_id", ""))
+            for field in body_fields("topic_field"):
+                topic = topic or _clip(document.get(field, ""))
+            for field in body_fields("delivery_id_field"):
+                delivery_id = delivery_id or _clip(document.get(field, ""))
     return _clip(topic), _clip(delivery_id)
 
 
@@ -78,7 +92,7 @@ class WebhookEndpoint:
     ) -> None:
         """Binds the endpoint to its configuration and collaborators; request bodies are held
         within `body_budget` (by default one of 64 bodies of the maximum size)."""
-        self._config = config
+        self._intake = Intake(config)
         self._limit = max_body_bytes
         self._budget = body_budget or BodyBudget(64 * max_body_bytes)
         self._forwarder = forwarder
@@ -89,7 +103,7 @@ class WebhookEndpoint:
         """Handles one request end to end."""
         path: str = scope["path"]
         headers = header_map(scope)
-        path_platform = path.rsplit("/", 1)[-1] if path.startswith("/webhooks/") else None
+        path_platform = path[len(PLATFORM_PREFIX) :] if path.startswith(PLATFORM_PREFIX) else None
         try:
             if scope["method"] != "POST":
                 raise ProblemError("method", "method_not_allowed", "Only POST is accepted here.")
@@ -109,23 +123,21 @@ class WebhookEndpoint:
     async def _handle(
         self, scope: Scope, path_platform: str | None, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, Any]]:
-        require_json(headers.get("content-type"))
-        platform = choose_platform(path_platform, headers)
-        config = self._config
-        if platform == "square":
-            config = with_request_url(config, request_url(scope, headers))
         now = datetime.now(UTC)
         try:
-            delivery = verify_and_parse(platform, body, headers, config, now)
+            delivery = self._intake.accept(
+                path_platform, headers, body, lambda: request_url(scope, headers), now
+            )
         except ProblemError as problem:
-            if problem.status == 422 or problem.reason == EVENT_TOO_LARGE:
-                await self._keep(platform, headers, body, problem, now)
+            kept = problem.kind == "schema" or problem.reason == EVENT_TOO_LARGE
+            if kept and problem.platform is not None:
+                await self._keep(problem.platform, headers, body, problem, now)
             raise
         return 200, await self._deliver(delivery)
 
     async def _keep(
         self,
-        platform: PlatformName,
+        platform: str,
         headers: Mapping[str, str],
         body: bytes,
         problem: ProblemError,
