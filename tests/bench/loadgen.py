@@ -156,6 +156,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--mode", choices=["saturate", "rate"], required=True, help="load shape")
     parser.add_argument("--connections", type=int, default=64, help="saturate: connections")
     parser.add_argument("--rate", type=float, default=500.0, help="rate: requests per second")
+    parser.add_argument(
+        "--platforms",
+        choices=["mixed", "shopify"],
+        default="mixed",
+        help="mixed: Shopify orders/create and Square inventory alternately; shopify: only those",
+    )
     return parser.parse_args()
 
 
@@ -163,7 +169,9 @@ async def _main(args: argparse.Namespace) -> dict[str, object]:
     host, _, port = args.target.rpartition(":")
     if host not in ("127.0.0.1", "localhost"):
         raise SystemExit("the load generator only targets loopback")
-    requests = build_requests(args.tag, args.count, args.target)
+    requests = build_requests(
+        args.tag, args.count, args.target, shopify_only=args.platforms == "shopify"
+    )
     # Ready: the caller takes its "before" measurements, then says go.
     sys.stdout.write("ready\n")
     sys.stdout.flush()

@@ -115,11 +115,14 @@ def _request(path: str, host: str, headers: dict[str, str], body: bytes) -> byte
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
 
-def build_requests(tag: str, count: int, host: str) -> list[bytes]:
+def build_requests(tag: str, count: int, host: str, *, shopify_only: bool = False) -> list[bytes]:
     """`count` signed requests, alternating Shopify orders/create and Square
-    inventory.count.updated, with delivery ids `delivery_id(tag, index)`."""
+    inventory.count.updated (only the Shopify ones when `shopify_only`), with delivery ids
+    `delivery_id(tag, index)`."""
     now = datetime.now(UTC)
     templates = _templates(now)
+    if shopify_only:
+        templates = [template for template in templates if template[0] == "shopify"]
     requests: list[bytes] = []
     for index in range(count):
         platform, template = templates[index % len(templates)]

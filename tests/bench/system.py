@@ -144,13 +144,15 @@ def run_loadgen(
     tag: str,
     count: int,
     mode: str,
+    *,
     on_ready: Callable[[], object] | None = None,
+    platforms: str = "mixed",
     **options: float,
 ) -> dict[str, Any]:
     """Runs one load generator phase in its own process and returns its report; `on_ready`
     runs once the generator has built its requests, just before it starts sending."""
     argv = [sys.executable, "-m", "tests.bench.loadgen", "--target", target, "--tag", tag]
-    argv += ["--count", str(count), "--mode", mode]
+    argv += ["--count", str(count), "--mode", mode, "--platforms", platforms]
     for name, value in options.items():
         argv += [f"--{name}", str(value)]
     with tempfile.TemporaryFile() as errors:
