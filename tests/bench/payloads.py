@@ -81,6 +81,8 @@ def _shopify_order(now: datetime) -> dict[str, Any]:
         },
         shipping_lines=[{"code": "standard", "price": "5.00", "title": "Standard"}],
         tax_lines=[{"price": "11.70", "rate": 0.13, "title": "HST"}],
+        # Unique per delivery: the bridge deduplicates replays by signed content (content key).
+        note=_MARK,
     )
     return order
 
@@ -128,7 +130,7 @@ def build_requests(tag: str, count: int, host: str, *, shopify_only: bool = Fals
         platform, template = templates[index % len(templates)]
         ident = delivery_id(tag, index)
         if platform == "shopify":
-            body = template
+            body = template.replace(_MARK.encode(), ident.encode())
             headers = signed_headers(
                 "shopify",
                 body,
