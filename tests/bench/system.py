@@ -155,7 +155,9 @@ def run_loadgen(
     argv += ["--count", str(count), "--mode", mode, "--platforms", platforms]
     for name, value in options.items():
         argv += [f"--{name}", str(value)]
-    with tempfile.TemporaryFile() as errors:
+    with tempfile.TemporaryFile() as errors, tempfile.TemporaryDirectory() as reports:
+        report_file = Path(reports) / "report.json"
+        argv += ["--report", str(report_file)]
         process = subprocess.Popen(
             argv, cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors
         )
@@ -163,7 +165,7 @@ def run_loadgen(
         if process.stdout.readline() == b"ready\n" and on_ready is not None:
             on_ready()
         try:
-            output, _ = process.communicate(b"go\n", timeout=240)
+            process.communicate(b"go\n", timeout=240)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -173,5 +175,5 @@ def run_loadgen(
             raise BenchError(
                 f"load generator failed: {errors.read()[-2000:].decode(errors='replace')}"
             )
-    report: dict[str, Any] = json.loads(output)
+        report: dict[str, Any] = json.loads(report_file.read_text())
     return report
