@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 TS_DIR := clients/typescript
 TS_STAMP := $(TS_DIR)/node_modules/.installed-stamp
+SEED_DIR := tests/bench/seed_stack
+SEED_STAMP := $(SEED_DIR)/node_modules/.installed-stamp
 PROTO_FILES := $(wildcard proto/commercegateway/v1/*.proto)
 API_BASELINE := proto/releases/commercegateway-v1.binpb
 GEN_DIR := clients/python
@@ -27,8 +29,13 @@ $(TS_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
 	cd $(TS_DIR) && npm ci --no-audit --no-fund
 	@touch $(TS_STAMP)
 
+$(SEED_STAMP): $(SEED_DIR)/package.json $(SEED_DIR)/package-lock.json
+	cd $(SEED_DIR) && npm ci --no-audit --no-fund
+	@touch $(SEED_STAMP)
+
 install: $(STAMP) install-postgres install-chromium ## Create .venv and install the project, dev tools and test servers (idempotent).
 	@if [ -f $(TS_DIR)/package.json ]; then $(MAKE) --no-print-directory $(TS_STAMP); fi
+	@$(MAKE) --no-print-directory $(SEED_STAMP)
 
 install-postgres: ## Install PostgreSQL server binaries from Debian when missing (needed by the tests).
 	@bash scripts/ensure-postgres.sh
@@ -78,8 +85,8 @@ test: install lint typecheck proto-lint proto-breaking proto-check pytest test-t
 screenshots: install ## Refresh the README's console screenshots (docs/console/*.png) from the browser tests.
 	COMMERCE_GATEWAY_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q tests/console/test_browser.py
 
-bench: $(STAMP) ## Benchmarks: prints a table and writes bench-results.json.
+bench: $(STAMP) $(SEED_STAMP) ## Benchmarks: prints a table and writes bench-results.json.
 	$(BIN)/python -m tests.bench
 
 clean: ## Remove the virtualenv, caches and local data.
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .commerce-gateway $(TS_DIR)/node_modules
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .commerce-gateway $(TS_DIR)/node_modules $(SEED_DIR)/node_modules

@@ -1,23 +1,16 @@
-"""`commerce-gateway run`: core and bridge together in one process and one event loop."""
+"""`commerce-gateway run`: core and bridge together, each in its own process (see supervisor)."""
 
 from __future__ import annotations
 
 import argparse
-import logging
-import socket
 import sys
+from pathlib import Path
 
-from bridge.app import create_app, create_forwarder
 from bridge.data_dir import DataDirError, check_data_dir
-from bridge.serving import AppServer, uvicorn_config
-from bridge.settings import BridgeSettings, load_bridge_settings
+from bridge.settings import load_bridge_settings
 from common.logs import configure_logging
-from common.ready_file import write_ready_file
-from common.serving import bind_socket, run_event_loop, socket_address, stop_on_signals
-from service.server import start_core
-from service.settings import CoreSettings, SettingsError, load_core_settings
-
-logger = logging.getLogger("launcher.run_command")
+from launcher.supervisor import ChildPlan, supervise
+from service.settings import SettingsError, load_core_settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,38 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-async def run(
-    core_settings: CoreSettings,
-    bridge_settings: BridgeSettings,
-    sock: socket.socket,
-    ready_file: str | None,
-) -> None:
-    """Starts the core, then serves the bridge against it; SIGINT/SIGTERM stop both cleanly."""
-    core = await start_core(core_settings)
-    try:
-        settings = bridge_settings.model_copy(update={"core": core.address})
-        http = socket_address(sock)
-
-        def started() -> None:
-            logger.info("commerce-gateway serving", extra={"grpc": core.address, "http": http})
-            if ready_file:
-                content = {"grpc": core.address, "http": http}
-                if core.metrics_address is not None:
-                    content["metrics"] = core.metrics_address
-                write_ready_file(ready_file, content)
-
-        server = AppServer(
-            uvicorn_config(create_app(settings, create_forwarder(settings))), started
-        )
-        stop_on_signals(server.stop)
-        await server.serve(sockets=[sock])
-    finally:
-        await core.stop()
-        logger.info("commerce-gateway stopped")
-
-
 def main(args: argparse.Namespace) -> int:
-    """Runs core and bridge; exit code 2 on a bad setting, 1 when a port cannot be bound."""
+    """Runs core and bridge as two supervised processes; exit code 2 on a bad setting, 1 when
+    a child cannot start or exits on its own."""
     try:
         core_settings = load_core_settings(
             flag_names={"grpc_listen": "--grpc", "metrics_listen": "--metrics"},
@@ -106,15 +70,14 @@ def main(args: argparse.Namespace) -> int:
     except DataDirError as error:
         print(f"commerce-gateway run: cannot start: {error}", file=sys.stderr)
         return 1
-    try:
-        sock = bind_socket(bridge_settings.http_listen)
-    except OSError as error:
-        where = bridge_settings.http_listen
-        print(f"commerce-gateway run: cannot listen on {where}: {error.strerror}", file=sys.stderr)
-        return 1
-    try:
-        run_event_loop(run(core_settings, bridge_settings, sock, args.ready_file))
-    except (OSError, RuntimeError) as error:
-        print(f"commerce-gateway run: cannot start: {error}", file=sys.stderr)
-        return 1
-    return 0
+    core_flags = ["--listen", core_settings.grpc_listen, "--data-dir", str(core_settings.data_dir)]
+    if core_settings.metrics_listen:
+        core_flags += ["--metrics", core_settings.metrics_listen]
+    bridge_flags = [
+        "--listen",
+        bridge_settings.http_listen,
+        "--data-dir",
+        str(bridge_settings.data_dir),
+    ]
+    ready_file = Path(args.ready_file) if args.ready_file else None
+    return supervise(ChildPlan(core_flags, bridge_flags), ready_file)

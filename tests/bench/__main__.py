@@ -11,11 +11,13 @@ from pathlib import Path
 
 from tests.bench.console import DEFERRED, FIGURE, measure_console
 from tests.bench.live import Plan, measure_live
-from tests.bench.report import Figure, Results, table, write_json
+from tests.bench.report import RAW_CPU, Figure, Ratio, Results, derive_ratios, table, write_json
+from tests.bench.seed import measure_seed_stack
 from tests.bench.slowloris import measure_slow_connections
 from tests.bench.stalled import measure_stalled
 from tests.bench.streams import measure_catchup, measure_idle, measure_raw
 from tests.bench.system import BenchError
+from tests.bench.through_run import measure_run
 from tests.support.processes import REPO_ROOT
 
 FULL = Plan(
@@ -59,7 +61,22 @@ FIGURES = [
         "webhooks/s",
         raw_limit=True,
     ),
+    Figure(
+        "webhooks_per_s_10_subscribers_run",
+        "webhooks/s through `run`, 10 subscribers",
+        "webhooks/s",
+        raw_limit=True,
+    ),
     Figure("raw_asgi_per_s", "bare ASGI app under uvicorn (raw limit)", "POSTs/s"),
+    Figure(
+        "seed_stack_verify_only_per_s",
+        "seed stack (Hono/Node): verify + parse only",
+        "webhooks/s",
+        raw_limit=True,
+    ),
+    Figure("full_path_vs_seed_stack", "10-subscriber rate / seed stack rate", "ratio", 0.5),
+    Figure("run_vs_two_processes", "`run` rate / core+bridge apart (10 subs)", "ratio", 0.9),
+    Figure("raw_vs_full_path", "raw ASGI rate / 10-subscriber rate", "ratio"),
     Figure("ack_p50_ms_at_500", "ack p50 at 500/s, 10 subscribers", "ms"),
     Figure("ack_p99_ms_at_500", "ack p99 at 500/s, 10 subscribers", "ms", 10, False),
     Figure("delivery_p50_ms_at_500", "delivery p50 at 500/s, 10 subscribers", "ms"),
@@ -69,12 +86,25 @@ FIGURES = [
         for suffix, label in (("1_subscriber", "1 subscriber"), ("100_subscribers", "100 subs"))
         for name in ("ack_p50", "ack_p99", "delivery_p50", "delivery_p99")
     ),
-    Figure("cpu_s_per_webhook_bridge", "CPU per webhook, bridge (10 subscribers)", "s"),
-    Figure("cpu_s_per_webhook_core", "CPU per webhook, core (10 subscribers)", "s"),
-    Figure("cpu_s_per_webhook_subscribers", "CPU per webhook, 10 subscribers", "s"),
+    Figure("cpu_s_per_request_raw", "CPU per request, bare ASGI app (raw limit)", "s"),
+    Figure("cpu_s_per_request_seed_stack", "CPU per request, seed stack", "s", limit=RAW_CPU),
+    Figure(
+        "cpu_s_per_webhook_bridge", "CPU per webhook, bridge (10 subscribers)", "s", limit=RAW_CPU
+    ),
+    Figure("cpu_s_per_webhook_core", "CPU per webhook, core (10 subscribers)", "s", limit=RAW_CPU),
+    Figure("cpu_s_per_webhook_subscribers", "CPU per webhook, 10 subscribers", "s", limit=RAW_CPU),
+    Figure(
+        "cpu_s_per_webhook_run_10_subscribers",
+        "CPU per webhook, `run` (10 subs)",
+        "s",
+        limit=RAW_CPU,
+    ),
     *(
         Figure(
-            f"cpu_s_per_webhook_{part}_100_subscribers", f"CPU per webhook, {part} (100 subs)", "s"
+            f"cpu_s_per_webhook_{part}_100_subscribers",
+            f"CPU per webhook, {part} (100 subs)",
+            "s",
+            limit=RAW_CPU,
         )
         for part in ("bridge", "core", "subscriber")
     ),
@@ -98,6 +128,16 @@ FIGURES = [
     Figure(
         "ack_p99_ms_under_500_slow_connections", "ack p99 at 100/s, 500 slow conns", "ms", 50, False
     ),
+]
+# Ratios of figures measured in the same run (medians), added once everything is measured.
+RATIOS = [
+    Ratio(
+        "full_path_vs_seed_stack", "webhooks_per_s_10_subscribers", "seed_stack_verify_only_per_s"
+    ),
+    Ratio(
+        "run_vs_two_processes", "webhooks_per_s_10_subscribers_run", "webhooks_per_s_10_subscribers"
+    ),
+    Ratio("raw_vs_full_path", "raw_asgi_per_s", "webhooks_per_s_10_subscribers"),
 ]
 # The figures of the 10-subscriber runs are also the unsuffixed, headline ones.
 ALIASES = {
@@ -125,7 +165,7 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["live", "catchup", "idle", "raw", "console", "slow", "stalled"],
+        choices=["live", "catchup", "idle", "raw", "seed", "run", "console", "slow", "stalled"],
         action="append",
         help="measure only these parts (repeatable; default: all)",
     )
@@ -142,12 +182,26 @@ def _arguments() -> argparse.Namespace:
 
 
 def _measure(args: argparse.Namespace, plan: Plan, workdir: Path, results: Results) -> None:
-    parts = args.only or ["raw", "live", "catchup", "idle", "console", "slow", "stalled"]
+    parts = args.only or [
+        "raw",
+        "seed",
+        "live",
+        "run",
+        "catchup",
+        "idle",
+        "console",
+        "slow",
+        "stalled",
+    ]
     if "raw" in parts:
         measure_raw(plan, workdir, results)
+    if "seed" in parts:
+        measure_seed_stack(plan, workdir, results)
     if "live" in parts:
         for subscribers in args.subscribers or [10, 1, 100]:
             measure_live(plan, subscribers, workdir / f"live{subscribers}", results)
+    if "run" in parts:
+        measure_run(plan, workdir, results)
     if "catchup" in parts:
         measure_catchup(plan, workdir, results)
     if "idle" in parts:
@@ -161,6 +215,7 @@ def _measure(args: argparse.Namespace, plan: Plan, workdir: Path, results: Resul
     for alias, source in ALIASES.items():
         if source in results.runs:
             results.runs[alias] = results.runs[source]
+    derive_ratios(results, RATIOS)
 
 
 def main() -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from array import array
@@ -156,6 +157,13 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--mode", choices=["saturate", "rate"], required=True, help="load shape")
     parser.add_argument("--connections", type=int, default=64, help="saturate: connections")
     parser.add_argument("--rate", type=float, default=500.0, help="rate: requests per second")
+    parser.add_argument("--report", help="write the JSON report to this file, not stdout")
+    parser.add_argument(
+        "--platforms",
+        choices=["mixed", "shopify"],
+        default="mixed",
+        help="mixed: Shopify orders/create and Square inventory alternately; shopify: only those",
+    )
     return parser.parse_args()
 
 
@@ -163,7 +171,9 @@ async def _main(args: argparse.Namespace) -> dict[str, object]:
     host, _, port = args.target.rpartition(":")
     if host not in ("127.0.0.1", "localhost"):
         raise SystemExit("the load generator only targets loopback")
-    requests = build_requests(args.tag, args.count, args.target)
+    requests = build_requests(
+        args.tag, args.count, args.target, shopify_only=args.platforms == "shopify"
+    )
     # Ready: the caller takes its "before" measurements, then says go.
     sys.stdout.write("ready\n")
     sys.stdout.flush()
@@ -183,7 +193,7 @@ async def _main(args: argparse.Namespace) -> dict[str, object]:
 
 def main() -> None:
     """Prepares the requests, prints "ready", waits for a line on stdin, runs the phase and
-    prints its JSON report on stdout."""
+    prints its JSON report on stdout (or to --report)."""
     args = _arguments()
     try:
         import uvloop
@@ -191,7 +201,14 @@ def main() -> None:
         report = uvloop.run(_main(args))
     except ImportError:
         report = asyncio.run(_main(args))
-    sys.stdout.write(json.dumps(report) + "\n")
+    text = json.dumps(report) + "\n"
+    if args.report:  # a file: a report of several hundred KB arrives whole, whatever the pipe does
+        temporary = f"{args.report}.tmp"
+        with open(temporary, "w") as handle:
+            handle.write(text)
+        os.replace(temporary, args.report)
+        return
+    sys.stdout.write(text)
 
 
 if __name__ == "__main__":

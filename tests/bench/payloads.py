@@ -81,6 +81,8 @@ def _shopify_order(now: datetime) -> dict[str, Any]:
         },
         shipping_lines=[{"code": "standard", "price": "5.00", "title": "Standard"}],
         tax_lines=[{"price": "11.70", "rate": 0.13, "title": "HST"}],
+        # Unique per delivery: the bridge deduplicates replays by signed content (content key).
+        note=_MARK,
     )
     return order
 
@@ -115,17 +117,20 @@ def _request(path: str, host: str, headers: dict[str, str], body: bytes) -> byte
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
 
-def build_requests(tag: str, count: int, host: str) -> list[bytes]:
+def build_requests(tag: str, count: int, host: str, *, shopify_only: bool = False) -> list[bytes]:
     """`count` signed requests, alternating Shopify orders/create and Square
-    inventory.count.updated, with delivery ids `delivery_id(tag, index)`."""
+    inventory.count.updated (only the Shopify ones when `shopify_only`), with delivery ids
+    `delivery_id(tag, index)`."""
     now = datetime.now(UTC)
     templates = _templates(now)
+    if shopify_only:
+        templates = [template for template in templates if template[0] == "shopify"]
     requests: list[bytes] = []
     for index in range(count):
         platform, template = templates[index % len(templates)]
         ident = delivery_id(tag, index)
         if platform == "shopify":
-            body = template
+            body = template.replace(_MARK.encode(), ident.encode())
             headers = signed_headers(
                 "shopify",
                 body,

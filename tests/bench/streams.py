@@ -13,7 +13,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from tests.bench.live import Plan, check_outcomes, spread
 from tests.bench.payloads import MERCHANT, SHOP
-from tests.bench.procstat import peak_rss_mb
+from tests.bench.procstat import cpu_seconds, peak_rss_mb
 from tests.bench.report import Results
 from tests.bench.system import (
     BenchError,
@@ -150,11 +150,18 @@ def measure_raw(plan: Plan, workdir: Path, results: Results) -> None:
         check_outcomes(
             "raw-warm", run_loadgen(address, "rw", 1000, "saturate", connections=16), 1000
         )
+        before: list[float] = []  # CPU seconds when each run's generator is ready
         for run in range(plan.runs):
             report = run_loadgen(
-                address, f"raw{run}", count, "saturate", connections=plan.connections
+                address,
+                f"raw{run}",
+                count,
+                "saturate",
+                on_ready=lambda: before.append(cpu_seconds(raw.pid)),
+                connections=plan.connections,
             )
             check_outcomes("raw", report, count)
             elapsed = (max(report["acked_ns"]) - min(report["sent_ns"])) / 1e9
             results.add("raw_asgi_per_s", count / elapsed)
+            results.add("cpu_s_per_request_raw", (cpu_seconds(raw.pid) - before[-1]) / count)
             results.add("generator_max_requests_per_s", count / report["cpu_s"])

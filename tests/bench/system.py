@@ -144,16 +144,20 @@ def run_loadgen(
     tag: str,
     count: int,
     mode: str,
+    *,
     on_ready: Callable[[], object] | None = None,
+    platforms: str = "mixed",
     **options: float,
 ) -> dict[str, Any]:
     """Runs one load generator phase in its own process and returns its report; `on_ready`
     runs once the generator has built its requests, just before it starts sending."""
     argv = [sys.executable, "-m", "tests.bench.loadgen", "--target", target, "--tag", tag]
-    argv += ["--count", str(count), "--mode", mode]
+    argv += ["--count", str(count), "--mode", mode, "--platforms", platforms]
     for name, value in options.items():
         argv += [f"--{name}", str(value)]
-    with tempfile.TemporaryFile() as errors:
+    with tempfile.TemporaryFile() as errors, tempfile.TemporaryDirectory() as reports:
+        report_file = Path(reports) / "report.json"
+        argv += ["--report", str(report_file)]
         process = subprocess.Popen(
             argv, cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors
         )
@@ -161,7 +165,7 @@ def run_loadgen(
         if process.stdout.readline() == b"ready\n" and on_ready is not None:
             on_ready()
         try:
-            output, _ = process.communicate(b"go\n", timeout=240)
+            process.communicate(b"go\n", timeout=240)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -171,5 +175,5 @@ def run_loadgen(
             raise BenchError(
                 f"load generator failed: {errors.read()[-2000:].decode(errors='replace')}"
             )
-    report: dict[str, Any] = json.loads(output)
+        report: dict[str, Any] = json.loads(report_file.read_text())
     return report
