@@ -12,7 +12,7 @@ import grpc
 from commercegateway.v1 import core_service_pb2 as api
 from commercegateway.v1 import core_service_pb2_grpc as api_grpc
 
-from service import convert, validation, wire
+from service import convert, error_details, validation, wire
 from service.auth import Authorizer
 from service.errors import CoreError, InvalidArgumentError, NotFoundError, status_of
 from service.paging import decode_page_token, encode_page_token
@@ -29,7 +29,10 @@ Stream = grpc.aio.ServicerContext[Req, AsyncIterator[Resp]]
 
 
 async def abort_with(context: grpc.aio.ServicerContext[Any, Any], error: CoreError) -> None:
-    """Ends the call with the status the error table gives."""
+    """Ends the call with the status the error table gives (and the error's details)."""
+    rich = error_details.grpc_status(error)
+    if rich is not None:
+        await context.abort(rich.code, rich.details, rich.trailing_metadata)
     await context.abort(status_of(error), str(error))
 
 
@@ -112,7 +115,7 @@ class CoreServicer(api_grpc.CoreServiceServicer):
                 async for frames, cursor in stream:
                     await _write(context, wire.response(frames, cursor))
         except CoreError as error:
-            await _end(context, status_of(error), str(error))
+            await _end(context, status_of(error), str(error), error_details.grpc_status(error))
         except _PeerGone:
             # No status can reach a peer that is gone; ending the handler as cancelled keeps
             # grpc from logging the failed write as an error.
@@ -261,11 +264,17 @@ async def _write(context: grpc.aio.ServicerContext[Any, Any], response: bytes) -
 
 
 async def _end(
-    context: grpc.aio.ServicerContext[Any, Any], code: grpc.StatusCode, details: str
+    context: grpc.aio.ServicerContext[Any, Any],
+    code: grpc.StatusCode,
+    details: str,
+    rich: grpc.Status | None = None,
 ) -> None:
-    """Ends the call with a status; when the peer is already gone that is a normal end: the
-    handler ends as cancelled, which grpc logs at DEBUG only."""
+    """Ends the call with a status (the `rich` one, with error details, when given); when the
+    peer is already gone that is a normal end: the handler ends as cancelled, which grpc logs
+    at DEBUG only."""
     try:
+        if rich is not None:
+            await context.abort(rich.code, rich.details, rich.trailing_metadata)
         await context.abort(code, details)
     except grpc.aio.AbortError:
         raise
