@@ -1,4 +1,5 @@
-"""CoreServicer: the gRPC methods of CoreService; proto <-> domain, auth, no business rules."""
+"""CoreServicer: the gRPC methods of CoreService; proto <-> domain, no business rules (tokens
+are checked before any of these methods runs: service.auth.AuthorizationInterceptor)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from commercegateway.v1 import core_service_pb2 as api
 from commercegateway.v1 import core_service_pb2_grpc as api_grpc
 
 from service import convert, error_details, validation, wire
-from service.auth import Authorizer
 from service.errors import CoreError, InvalidArgumentError, NotFoundError, status_of
 from service.paging import decode_page_token, encode_page_token
 from service.status import core_status
@@ -43,28 +43,20 @@ class CoreServicer(api_grpc.CoreServiceServicer):
         self,
         store: EventStore,
         subscriptions: SubscriptionService,
-        authorizer: Authorizer,
         max_event_bytes: int = validation.MAX_EVENT_BYTES,
     ) -> None:
-        """Serves `store` and `subscriptions`, checking tokens with `authorizer`; refuses
-        events larger than `max_event_bytes` serialized."""
+        """Serves `store` and `subscriptions`; refuses events larger than `max_event_bytes`
+        serialized."""
         self.store = store
         self.subscriptions = subscriptions
-        self.authorizer = authorizer
         self.max_event_bytes = max_event_bytes
 
     async def _unary(
         self,
         context: grpc.aio.ServicerContext[Any, Any],
         work: Callable[[], Awaitable[Resp]],
-        publish: bool = False,
     ) -> Resp:
         try:
-            metadata = context.invocation_metadata()
-            if publish:
-                self.authorizer.check_publish(metadata)
-            else:
-                self.authorizer.check_read(metadata)
             return await work()
         except CoreError as error:
             await abort_with(context, error)
@@ -99,18 +91,17 @@ class CoreServicer(api_grpc.CoreServiceServicer):
                 ]
             )
 
-        return await self._unary(context, work, publish=True)
+        return await self._unary(context, work)
 
     async def _stream(
         self,
         context: grpc.aio.ServicerContext[Any, Any],
         batches: Callable[[], AsyncGenerator[Batch, None]],
     ) -> None:
-        """Checks the read token, then writes each (frames, cursor) batch as one response; a
-        domain error ends the call with the status the error table gives. A peer that went
-        away (a write or the status fails) is a normal end, logged at DEBUG."""
+        """Writes each (frames, cursor) batch as one response; a domain error ends the call with
+        the status the error table gives. A peer that went away (a write or the status fails)
+        is a normal end, logged at DEBUG."""
         try:
-            self.authorizer.check_read(context.invocation_metadata())
             async with aclosing(batches()) as stream:
                 async for frames, cursor in stream:
                     await _write(context, wire.response(frames, cursor))
@@ -225,7 +216,6 @@ class CoreServicer(api_grpc.CoreServiceServicer):
         """Binds keys to a session, creating it when new."""
 
         async def work() -> api.BindSessionResponse:
-            self.authorizer.check_bind_sessions(context.invocation_metadata())  # writes state
             bindings = validation.check_bindings(request)
             session = await self.store.bind_session(request.session_id, request.shop, bindings)
             return api.BindSessionResponse(session=convert.session_message(session))

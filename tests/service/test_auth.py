@@ -177,7 +177,7 @@ async def test_without_a_session_token_only_the_publisher_may_bind(
 def test_permission_denied_says_what_the_token_may_do_and_what_is_needed() -> None:
     authorizer = Authorizer("p", "s", "b")
     with pytest.raises(PermissionDeniedError) as error:
-        authorizer.check_bind_sessions(bearer("s"))
+        authorizer.check_method("/commercegateway.v1.CoreService/BindSession", bearer("s"))
     assert str(error.value) == (
         "this token may read and subscribe; bind sessions needs the session or the publisher token"
     )
