@@ -24,6 +24,8 @@ from service.errors import PermissionDeniedError
 from service.server import RunningCore
 from tests.support.core import bearer, running_core
 
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on both engines
+
 TOKENS: dict[Role, str] = {
     "publisher": "pub-secret",
     "session": "session-secret",
@@ -63,6 +65,7 @@ async def call_code(address: str, method: str, token: str | None) -> grpc.Status
     return grpc.StatusCode.OK
 
 
+@pytest.mark.unit
 def test_every_rpc_of_the_service_is_in_the_table() -> None:
     served = {f"/{CORE_SERVICE}/{method.name}" for method in SERVICE.methods}
     assert SERVICE.full_name == CORE_SERVICE

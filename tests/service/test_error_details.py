@@ -16,6 +16,8 @@ from service.error_details import CURSOR_EXPIRED, DOMAIN, OLDEST_SEQUENCE
 from tests.service.events import inventory
 from tests.support.core import CoreStub, core_stub, running_core
 
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on both engines
+
 STREAMS: dict[str, Any] = {
     "SubscribeEvents": api.SubscribeEventsRequest,
     "SubscribeInventoryAlerts": api.SubscribeInventoryAlertsRequest,
