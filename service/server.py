@@ -12,7 +12,7 @@ from commercegateway.v1 import core_service_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 
-from service.auth import Authorizer
+from service.auth import AuthorizationInterceptor, Authorizer
 from service.fanout import Broadcaster
 from service.metrics import CONTENT_TYPE, CoreMetrics
 from service.metrics_http import MetricsServer
@@ -141,7 +141,14 @@ async def start_core(settings: CoreSettings) -> RunningCore:
     broadcaster = Broadcaster(memory_bytes=settings.stream_memory_bytes)
     await store.open(broadcaster.publish)
     broadcaster.last_sequence = (await store.info()).last_sequence
-    server = grpc.aio.server(options=SERVER_OPTIONS)
+    authorizer = Authorizer(
+        settings.publisher_token.get_secret_value() if settings.publisher_token else None,
+        settings.subscriber_token.get_secret_value() if settings.subscriber_token else None,
+        settings.session_token.get_secret_value() if settings.session_token else None,
+    )
+    server = grpc.aio.server(
+        options=SERVER_OPTIONS, interceptors=[AuthorizationInterceptor(authorizer)]
+    )
     subscriptions = SubscriptionService(
         store,
         broadcaster,
@@ -149,12 +156,7 @@ async def start_core(settings: CoreSettings) -> RunningCore:
         settings.heartbeat_seconds,
         settings.subscriber_buffer_bytes,
     )
-    authorizer = Authorizer(
-        settings.publisher_token.get_secret_value() if settings.publisher_token else None,
-        settings.subscriber_token.get_secret_value() if settings.subscriber_token else None,
-        settings.session_token.get_secret_value() if settings.session_token else None,
-    )
-    servicer = CoreServicer(store, subscriptions, authorizer, settings.max_event_bytes)
+    servicer = CoreServicer(store, subscriptions, settings.max_event_bytes)
     add_core_service(servicer, server)
     health_servicer = await _add_health(server)
     enable_reflection(

@@ -1,4 +1,5 @@
-"""CoreServicer: the gRPC methods of CoreService; proto <-> domain, auth, no business rules."""
+"""CoreServicer: the gRPC methods of CoreService; proto <-> domain, no business rules (tokens
+are checked before any of these methods runs: service.auth.AuthorizationInterceptor)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ import grpc
 from commercegateway.v1 import core_service_pb2 as api
 from commercegateway.v1 import core_service_pb2_grpc as api_grpc
 
-from service import convert, validation, wire
-from service.auth import Authorizer
+from service import convert, error_details, validation, wire
 from service.errors import DomainError, InvalidArgumentError, NotFoundError, status_of
 from service.paging import decode_page_token, encode_page_token
 from service.status import core_status
@@ -29,7 +29,10 @@ Stream = grpc.aio.ServicerContext[Req, AsyncIterator[Resp]]
 
 
 async def abort_with(context: grpc.aio.ServicerContext[Any, Any], error: DomainError) -> None:
-    """Ends the call with the status the error table gives."""
+    """Ends the call with the status the error table gives (and the error's details)."""
+    rich = error_details.grpc_status(error)
+    if rich is not None:
+        await context.abort(rich.code, rich.details, rich.trailing_metadata)
     await context.abort(status_of(error), str(error))
 
 
@@ -40,28 +43,20 @@ class CoreServicer(api_grpc.CoreServiceServicer):
         self,
         store: EventStore,
         subscriptions: SubscriptionService,
-        authorizer: Authorizer,
         max_event_bytes: int = validation.MAX_EVENT_BYTES,
     ) -> None:
-        """Serves `store` and `subscriptions`, checking tokens with `authorizer`; refuses
-        events larger than `max_event_bytes` serialized."""
+        """Serves `store` and `subscriptions`; refuses events larger than `max_event_bytes`
+        serialized."""
         self.store = store
         self.subscriptions = subscriptions
-        self.authorizer = authorizer
         self.max_event_bytes = max_event_bytes
 
     async def _unary(
         self,
         context: grpc.aio.ServicerContext[Any, Any],
         work: Callable[[], Awaitable[Resp]],
-        publish: bool = False,
     ) -> Resp:
         try:
-            metadata = context.invocation_metadata()
-            if publish:
-                self.authorizer.check_publish(metadata)
-            else:
-                self.authorizer.check_read(metadata)
             return await work()
         except DomainError as error:
             await abort_with(context, error)
@@ -96,23 +91,22 @@ class CoreServicer(api_grpc.CoreServiceServicer):
                 ]
             )
 
-        return await self._unary(context, work, publish=True)
+        return await self._unary(context, work)
 
     async def _stream(
         self,
         context: grpc.aio.ServicerContext[Any, Any],
         batches: Callable[[], AsyncGenerator[Batch, None]],
     ) -> None:
-        """Checks the read token, then writes each (frames, cursor) batch as one response; a
-        domain error ends the call with the status the error table gives. A peer that went
-        away (a write or the status fails) is a normal end, logged at DEBUG."""
+        """Writes each (frames, cursor) batch as one response; a domain error ends the call with
+        the status the error table gives. A peer that went away (a write or the status fails)
+        is a normal end, logged at DEBUG."""
         try:
-            self.authorizer.check_read(context.invocation_metadata())
             async with aclosing(batches()) as stream:
                 async for frames, cursor in stream:
                     await _write(context, wire.response(frames, cursor))
         except DomainError as error:
-            await _end(context, status_of(error), str(error))
+            await _end(context, status_of(error), str(error), error_details.grpc_status(error))
         except _PeerGone:
             # No status can reach a peer that is gone; ending the handler as cancelled keeps
             # grpc from logging the failed write as an error.
@@ -222,7 +216,6 @@ class CoreServicer(api_grpc.CoreServiceServicer):
         """Binds keys to a session, creating it when new."""
 
         async def work() -> api.BindSessionResponse:
-            self.authorizer.check_bind_sessions(context.invocation_metadata())  # writes state
             bindings = validation.check_bindings(request)
             session = await self.store.bind_session(request.session_id, request.shop, bindings)
             return api.BindSessionResponse(session=convert.session_message(session))
@@ -261,11 +254,17 @@ async def _write(context: grpc.aio.ServicerContext[Any, Any], response: bytes) -
 
 
 async def _end(
-    context: grpc.aio.ServicerContext[Any, Any], code: grpc.StatusCode, details: str
+    context: grpc.aio.ServicerContext[Any, Any],
+    code: grpc.StatusCode,
+    details: str,
+    rich: grpc.Status | None = None,
 ) -> None:
-    """Ends the call with a status; when the peer is already gone that is a normal end: the
-    handler ends as cancelled, which grpc logs at DEBUG only."""
+    """Ends the call with a status (the `rich` one, with error details, when given); when the
+    peer is already gone that is a normal end: the handler ends as cancelled, which grpc logs
+    at DEBUG only."""
     try:
+        if rich is not None:
+            await context.abort(rich.code, rich.details, rich.trailing_metadata)
         await context.abort(code, details)
     except grpc.aio.AbortError:
         raise

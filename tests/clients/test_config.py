@@ -9,6 +9,8 @@ import pytest
 from commercegateway import BackoffPolicy, CoreClient, TlsConfig
 from commercegateway.errors import parse_oldest_sequence
 
+pytestmark = pytest.mark.unit  # pure: no core, bridge, database or other process
+
 
 def test_backoff_grows_with_jitter_and_stays_capped() -> None:
     policy = BackoffPolicy(initial=0.1, maximum=1.0, multiplier=2.0)

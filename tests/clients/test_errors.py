@@ -8,6 +8,8 @@ from typing import Any
 import grpc
 import pytest
 from commercegateway import CoreClient, CoreError, CursorExpiredError, Subscription
+from commercegateway import errors as client_errors
+from google.rpc import error_details_pb2, status_pb2
 
 from tests.clients.conftest import FAST
 from tests.clients.events import inventory_event, publish
@@ -61,7 +63,14 @@ async def test_tokens_map_to_unauthenticated_and_permission_denied(tmp_path: Pat
     assert results[0].sequence == 1
 
 
-async def test_expired_cursor_raises_cursor_expired_error(tmp_path: Path) -> None:
+async def test_expired_cursor_raises_cursor_expired_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_prose(details: str) -> int | None:
+        raise AssertionError(f"the message was parsed instead of the ErrorInfo: {details}")
+
+    # The oldest sequence must come from the ErrorInfo detail, not from the English message.
+    monkeypatch.setattr(client_errors, "parse_oldest_sequence", no_prose)
     # A retention of a few milliseconds, compacted every 20 ms: published events expire soon.
     async with running_core(
         tmp_path, retention_hours=1e-6, retention_interval_seconds=0.02
@@ -84,3 +93,46 @@ async def test_expired_cursor_raises_cursor_expired_error(tmp_path: Path) -> Non
     assert error.oldest_sequence == 4
     assert "ListInventoryLevels" in str(error)
     assert isinstance(error, CoreError)
+
+
+def out_of_range(details: str, *infos: error_details_pb2.ErrorInfo) -> grpc.aio.AioRpcError:
+    """An OUT_OF_RANGE error with `details` and, when given, a rich status carrying `infos`."""
+    trailing = grpc.aio.Metadata()
+    if infos:
+        status = status_pb2.Status(code=grpc.StatusCode.OUT_OF_RANGE.value[0], message=details)
+        for info in infos:
+            status.details.add().Pack(info)
+        trailing.add("grpc-status-details-bin", status.SerializeToString())
+    return grpc.aio.AioRpcError(
+        grpc.StatusCode.OUT_OF_RANGE, grpc.aio.Metadata(), trailing, details, None
+    )
+
+
+def cursor_expired(oldest: str, domain: str = "commercegateway.v1") -> error_details_pb2.ErrorInfo:
+    """The ErrorInfo a core sends with OUT_OF_RANGE."""
+    return error_details_pb2.ErrorInfo(
+        reason="CURSOR_EXPIRED", domain=domain, metadata={"oldest_sequence": oldest}
+    )
+
+
+def test_error_info_wins_over_the_message() -> None:
+    error = client_errors.from_rpc_error(
+        out_of_range("the oldest available sequence is 10", cursor_expired("42"))
+    )
+    assert isinstance(error, CursorExpiredError)
+    assert error.oldest_sequence == 42
+    assert error.details == "the oldest available sequence is 10"
+
+
+def test_message_is_the_fallback_of_a_core_without_error_info() -> None:
+    error = client_errors.from_rpc_error(out_of_range("the oldest available sequence is 10"))
+    assert isinstance(error, CursorExpiredError)
+    assert error.oldest_sequence == 10
+
+
+def test_error_info_of_another_domain_or_malformed_is_ignored() -> None:
+    other = client_errors.from_rpc_error(
+        out_of_range("oldest 7", cursor_expired("42", domain="example.com"), cursor_expired("x"))
+    )
+    assert isinstance(other, CursorExpiredError)
+    assert other.oldest_sequence == 7

@@ -8,6 +8,8 @@ from commercegateway.v1 import events_pb2
 
 from tests.clients.events import SHOP, inventory_event, order_event
 
+pytestmark = pytest.mark.unit  # pure: no core, bridge, database or other process
+
 
 def test_inventory_event_line_names_item_location_and_quantity() -> None:
     event = inventory_event("item-9", "4")

@@ -16,6 +16,8 @@ from service.settings import SettingsError, load_core_settings
 from tests.service.events import inventory
 from tests.support.core import bearer, core_stub, running_core
 
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on both engines
+
 PUBLISH = api.PublishEventsRequest(events=[inventory("e1", "item", "3")])
 
 
@@ -88,6 +90,7 @@ async def test_unset_tokens_leave_loopback_open(tmp_path: Path) -> None:
         assert await publish_code(core.address, None) == grpc.StatusCode.OK
 
 
+@pytest.mark.unit
 def test_non_loopback_listener_without_tokens_is_refused() -> None:
     with pytest.raises(SettingsError) as error:
         load_core_settings(grpc_listen="0.0.0.0:50051", subscriber_token="s")
@@ -95,6 +98,7 @@ def test_non_loopback_listener_without_tokens_is_refused() -> None:
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.unit
 def test_bearer_scheme_is_case_insensitive() -> None:
     authorizer = Authorizer("p", "s")
     assert authorizer.role_of([("authorization", "bearer p")]) == "publisher"
@@ -174,16 +178,18 @@ async def test_without_a_session_token_only_the_publisher_may_bind(
     assert await bind_code(address, "pub-secret", "s-5") == grpc.StatusCode.OK
 
 
+@pytest.mark.unit
 def test_permission_denied_says_what_the_token_may_do_and_what_is_needed() -> None:
     authorizer = Authorizer("p", "s", "b")
     with pytest.raises(PermissionDeniedError) as error:
-        authorizer.check_bind_sessions(bearer("s"))
+        authorizer.check_method("/commercegateway.v1.CoreService/BindSession", bearer("s"))
     assert str(error.value) == (
         "this token may read and subscribe; bind sessions needs the session or the publisher token"
     )
     assert authorizer.role_of(bearer("b")) == "session"
 
 
+@pytest.mark.unit
 def test_session_token_equal_to_the_subscriber_token_is_refused() -> None:
     with pytest.raises(SettingsError, match="SESSION_TOKEN must differ"):
         load_core_settings(subscriber_token="same", session_token="same")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import grpc
 import httpx
+import pytest
 from commercegateway.v1 import core_service_pb2 as api
 from commercegateway.v1 import core_service_pb2_grpc
 from prometheus_client.parser import text_string_to_metric_families
@@ -15,6 +16,8 @@ from tests.service.events import inventory
 from tests.support.media_type import parse_media_type
 from tests.support.processes import ServerProcess, cli_argv, start_process
 from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on both engines
 
 
 def start_core_process(data_dir: Path) -> ServerProcess:

@@ -16,6 +16,8 @@ from tests.service.events import inventory
 from tests.support.core import core_stub, running_core
 from tests.support.waiting import wait_for
 
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on both engines
+
 
 async def test_status_reports_head_and_each_subscriber(tmp_path: Path) -> None:
     async with running_core(tmp_path) as core, core_stub(core.address) as stub:
@@ -65,6 +67,7 @@ def _selects_nothing(entry: Entry) -> tuple[bytes, ...]:
     return ()
 
 
+@pytest.mark.unit
 def test_a_subscriber_with_queued_items_is_behind_by_their_span() -> None:
     broadcaster = Broadcaster(last_sequence=10)
     slow = broadcaster.subscribe(everything, capacity=100)

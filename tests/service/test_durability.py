@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import grpc
+import pytest
 from commercegateway.v1 import core_service_pb2 as api
 from commercegateway.v1 import events_pb2 as ev
 
@@ -13,6 +14,8 @@ from tests.service.events import inventory
 from tests.support.core import CoreStub, core_stub
 from tests.support.processes import start_core_process
 from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on both engines
 
 BATCH = 20
 

@@ -17,6 +17,8 @@ from tests.service.events import inventory
 from tests.support.core import CoreStub, core_settings, core_stub, running_core
 from tests.support.waiting import wait_for
 
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on both engines
+
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 

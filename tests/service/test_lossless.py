@@ -14,6 +14,8 @@ from tests.service.events import inventory
 from tests.support.core import CoreStub, core_stub, running_core
 from tests.support.waiting import wait_for
 
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on both engines
+
 PUBLISHERS = 4
 BATCHES = 30
 BATCH_SIZE = 25

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 from commercegateway.v1 import core_service_pb2 as api
 
 from tests.service.events import inventory
@@ -12,6 +13,7 @@ from tests.support.core import core_stub
 from tests.support.processes import cli_argv, start_core_process
 
 
+@pytest.mark.usefixtures("engine")
 async def test_core_process_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
     with start_core_process(tmp_path / "data") as core:
         async with core_stub(core.endpoint("grpc")) as stub:
@@ -22,6 +24,7 @@ async def test_core_process_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert core.terminate() == 0
 
 
+@pytest.mark.usefixtures("engine")
 def test_bad_setting_fails_at_start_with_one_line(tmp_path: Path) -> None:
     result = subprocess.run(
         cli_argv("core", "--listen", "nonsense", "--data-dir", str(tmp_path)),
@@ -35,6 +38,7 @@ def test_bad_setting_fails_at_start_with_one_line(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.usefixtures("engine")
 def test_non_loopback_listen_without_tokens_fails(tmp_path: Path) -> None:
     result = subprocess.run(
         cli_argv("core", "--listen", "0.0.0.0:0", "--data-dir", str(tmp_path)),
@@ -48,6 +52,7 @@ def test_non_loopback_listen_without_tokens_fails(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.usefixtures("engine")
 def test_port_in_use_fails_with_one_line(tmp_path: Path) -> None:
     with start_core_process(tmp_path / "first") as first:
         result = subprocess.run(

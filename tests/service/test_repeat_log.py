@@ -9,6 +9,8 @@ import pytest
 
 from common.repeat_log import RepeatedFailureLog
 
+pytestmark = pytest.mark.unit  # pure: no core, bridge, database or other process
+
 
 def test_a_run_of_failures_is_logged_once_then_counted(caplog: pytest.LogCaptureFixture) -> None:
     now = [0.0]

@@ -12,6 +12,8 @@ from commercegateway.v1 import events_pb2 as ev
 from tests.service.events import SHOP, checkout, order
 from tests.support.core import CoreStub, core_stub, running_core
 
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on both engines
+
 CART = api.SESSION_BINDING_KIND_CART_TOKEN
 ORDER = api.SESSION_BINDING_KIND_ORDER_ID
 

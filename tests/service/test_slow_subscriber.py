@@ -11,6 +11,8 @@ from commercegateway.v1 import core_service_pb2 as api
 from tests.service.events import inventory
 from tests.support.core import CoreStub, core_stub, running_core
 
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on both engines
+
 BIG_ITEM = "x" * 3000  # large events fill the slow client's transport buffers quickly
 
 

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import grpc
+import pytest
 from commercegateway.v1 import core_service_pb2 as api
 from commercegateway.v1 import events_pb2 as ev
 
@@ -16,6 +17,8 @@ from tests.support.core import CoreStub, core_stub
 from tests.support.processes import start_core_process
 from tests.support.stalled import stalled_streams
 from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on both engines
 
 STALLED = 200
 EVENTS = 5000

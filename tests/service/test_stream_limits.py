@@ -19,6 +19,8 @@ from service.wire import MAX_RESPONSE_BYTES
 from tests.service.events import envelope, inventory
 from tests.support.core import core_stub, running_core
 
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on both engines
+
 PRODUCTS = 450
 VARIANTS = 100
 SHOPIFY_SHOP = "big-catalog.myshopify.com"
@@ -129,6 +131,7 @@ async def test_max_event_bytes_setting_is_enforced(tmp_path: Path) -> None:
         assert "2,048 bytes" in (refused.value.details() or "")
 
 
+@pytest.mark.unit
 def test_check_event_size_is_an_invalid_argument_naming_event_and_limit() -> None:
     event = product_update(7)
     size = check_event_size(event, "events[0]", limit=size_limit(event))
@@ -145,7 +148,13 @@ def size_limit(event: ev.Event) -> int:
     return event.ByteSize()
 
 
-def test_max_event_bytes_above_the_clients_limit_is_refused_at_start() -> None:
+@pytest.mark.unit
+def test_max_event_bytes_above_the_clients_limit_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COMMERCE_GATEWAY_MAX_EVENT_BYTES", str(MAX_EVENT_BYTES_CEILING + 1))
     with pytest.raises(SettingsError) as error:
+        load_core_settings()
+    assert "COMMERCE_GATEWAY_MAX_EVENT_BYTES" in str(error.value)
+    with pytest.raises(SettingsError, match="--max-event-bytes"):  # the flag, when given as one
         load_core_settings(max_event_bytes=MAX_EVENT_BYTES_CEILING + 1)
-    assert "max-event-bytes" in str(error.value)  # the flag or setting it came from

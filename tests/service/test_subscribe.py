@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from commercegateway.v1 import core_service_pb2 as api
 from commercegateway.v1 import events_pb2 as ev
 
 from tests.service.events import inventory, product
 from tests.support.core import CoreStub, core_stub, running_core
+
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on both engines
 
 Stub = CoreStub
 

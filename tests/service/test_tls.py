@@ -12,6 +12,8 @@ from commercegateway.v1 import core_service_pb2_grpc
 from tests.support.core import running_core
 from tests.support.tls import self_signed_certificate
 
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on both engines
+
 
 async def test_tls_core_serves_tls_clients_and_refuses_plaintext(tmp_path: Path) -> None:
     cert, key = self_signed_certificate(tmp_path)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from commercegateway.v1 import core_service_pb2 as api
 from commercegateway.v1 import events_pb2 as ev
 
 from service.wire import EventFrames
+
+pytestmark = pytest.mark.unit  # pure: no core, bridge, database or other process
 
 
 def _event(sequence: int) -> ev.Event:

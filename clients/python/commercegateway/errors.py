@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, cast
 
 import grpc
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
 
 Reason = Literal[
     "cancelled",
@@ -46,8 +48,13 @@ _REASONS: dict[grpc.StatusCode, Reason] = {
     grpc.StatusCode.UNAUTHENTICATED: "unauthenticated",
 }
 
-# The core names the oldest retained sequence in its OUT_OF_RANGE message; prefer the number
-# that follows "oldest", fall back to the last number in the message.
+# The core sends the oldest retained sequence of OUT_OF_RANGE as a google.rpc.ErrorInfo in the
+# rich status (grpc-status-details-bin): reason CURSOR_EXPIRED, domain commercegateway.v1,
+# metadata oldest_sequence. Cores before that detail existed only named it in the message, so
+# the message is read as a fallback (prefer the number that follows "oldest", else the last).
+DOMAIN = "commercegateway.v1"
+CURSOR_EXPIRED = "CURSOR_EXPIRED"
+OLDEST_SEQUENCE = "oldest_sequence"
 _OLDEST = re.compile(r"oldest\D*?(\d+)", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+")
 
@@ -91,7 +98,8 @@ class CursorExpiredError(CoreError):
 
 
 def parse_oldest_sequence(details: str) -> int | None:
-    """Returns the oldest available sequence named in an OUT_OF_RANGE message, if any."""
+    """Returns the oldest available sequence named in an OUT_OF_RANGE message, if any (the
+    fallback for cores that send no ErrorInfo)."""
     match = _OLDEST.search(details)
     if match:
         return int(match.group(1))
@@ -99,9 +107,35 @@ def parse_oldest_sequence(details: str) -> int | None:
     return int(numbers[-1]) if numbers else None
 
 
+def error_infos(error: grpc.aio.AioRpcError) -> list[error_details_pb2.ErrorInfo]:
+    """The google.rpc.ErrorInfo details of an error's rich status (none without one)."""
+    try:
+        # An AioRpcError answers code(), details() and trailing_metadata() like a grpc.Call.
+        status: status_pb2.Status | None = rpc_status.from_call(cast(grpc.Call, error))
+    except ValueError:  # a rich status that contradicts the call's code or message
+        return []
+    infos = []
+    for detail in status.details if status is not None else ():
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):  # False for a detail of another type
+            infos.append(info)
+    return infos
+
+
+def oldest_sequence(error: grpc.aio.AioRpcError) -> int | None:
+    """The oldest available sequence of an OUT_OF_RANGE error: its CURSOR_EXPIRED ErrorInfo's
+    `oldest_sequence`, else (a core without error details) the number its message names."""
+    for info in error_infos(error):
+        if info.domain == DOMAIN and info.reason == CURSOR_EXPIRED:
+            value = info.metadata.get(OLDEST_SEQUENCE, "")
+            if value.isdigit():
+                return int(value)
+    return parse_oldest_sequence(error.details() or "")
+
+
 def from_rpc_error(error: grpc.aio.AioRpcError) -> CoreError:
     """Translates a gRPC error into the matching CoreError (CursorExpiredError for OUT_OF_RANGE)."""
     details = error.details() or ""
     if error.code() == grpc.StatusCode.OUT_OF_RANGE:
-        return CursorExpiredError(details, parse_oldest_sequence(details))
+        return CursorExpiredError(details, oldest_sequence(error))
     return CoreError(error.code(), details)

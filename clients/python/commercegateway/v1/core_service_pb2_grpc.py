@@ -37,8 +37,10 @@ class CoreServiceStub:
     to which the stream has been delivered; a response with no items is a heartbeat. A subscriber
     that falls too far behind is ended with RESOURCE_EXHAUSTED and should resume from its last
     cursor; a cursor older than the retained log is answered OUT_OF_RANGE naming the oldest
-    available sequence. Right after the replay, one response with no items carries the current
-    sequence: the stream is caught up and live from there. When the core shuts down, streams end
+    available sequence, in the message and in a google.rpc.ErrorInfo detail of the status (reason
+    CURSOR_EXPIRED, domain commercegateway.v1, metadata oldest_sequence). Right after the replay,
+    one response with no items carries the current sequence: the stream is caught up and live
+    from there. When the core shuts down, streams end
     with UNAVAILABLE: reconnect and resume from the last sequence received.
     """
 
@@ -107,8 +109,10 @@ class CoreServiceServicer:
     to which the stream has been delivered; a response with no items is a heartbeat. A subscriber
     that falls too far behind is ended with RESOURCE_EXHAUSTED and should resume from its last
     cursor; a cursor older than the retained log is answered OUT_OF_RANGE naming the oldest
-    available sequence. Right after the replay, one response with no items carries the current
-    sequence: the stream is caught up and live from there. When the core shuts down, streams end
+    available sequence, in the message and in a google.rpc.ErrorInfo detail of the status (reason
+    CURSOR_EXPIRED, domain commercegateway.v1, metadata oldest_sequence). Right after the replay,
+    one response with no items carries the current sequence: the stream is caught up and live
+    from there. When the core shuts down, streams end
     with UNAVAILABLE: reconnect and resume from the last sequence received.
     """
 
@@ -247,8 +251,10 @@ class CoreService:
     to which the stream has been delivered; a response with no items is a heartbeat. A subscriber
     that falls too far behind is ended with RESOURCE_EXHAUSTED and should resume from its last
     cursor; a cursor older than the retained log is answered OUT_OF_RANGE naming the oldest
-    available sequence. Right after the replay, one response with no items carries the current
-    sequence: the stream is caught up and live from there. When the core shuts down, streams end
+    available sequence, in the message and in a google.rpc.ErrorInfo detail of the status (reason
+    CURSOR_EXPIRED, domain commercegateway.v1, metadata oldest_sequence). Right after the replay,
+    one response with no items carries the current sequence: the stream is caught up and live
+    from there. When the core shuts down, streams end
     with UNAVAILABLE: reconnect and resume from the last sequence received.
     """
 
