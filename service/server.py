@@ -154,7 +154,13 @@ async def start_core(settings: CoreSettings) -> RunningCore:
         settings.subscriber_token.get_secret_value() if settings.subscriber_token else None,
         settings.session_token.get_secret_value() if settings.session_token else None,
     )
-    servicer = CoreServicer(store, subscriptions, authorizer, settings.max_event_bytes)
+    servicer = CoreServicer(
+        store,
+        subscriptions,
+        authorizer,
+        settings.max_event_bytes,
+        settings.subscriber_write_timeout_seconds,
+    )
     add_core_service(servicer, server)
     health_servicer = await _add_health(server)
     enable_reflection(

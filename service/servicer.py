@@ -14,7 +14,13 @@ from commercegateway.v1 import core_service_pb2_grpc as api_grpc
 
 from service import convert, validation, wire
 from service.auth import Authorizer
-from service.errors import CoreError, InvalidArgumentError, NotFoundError, status_of
+from service.errors import (
+    CoreError,
+    InvalidArgumentError,
+    NotFoundError,
+    SubscriberTooSlowError,
+    status_of,
+)
 from service.paging import decode_page_token, encode_page_token
 from service.status import core_status
 from service.store.base import EventStore
@@ -42,9 +48,12 @@ class CoreServicer(api_grpc.CoreServiceServicer):
         subscriptions: SubscriptionService,
         authorizer: Authorizer,
         max_event_bytes: int = validation.MAX_EVENT_BYTES,
+        write_timeout_seconds: float = 10.0,
     ) -> None:
         """Serves `store` and `subscriptions`, checking tokens with `authorizer`; refuses
-        events larger than `max_event_bytes` serialized."""
+        events larger than `max_event_bytes` serialized; ends a stream whose write has been
+        pending `write_timeout_seconds` with RESOURCE_EXHAUSTED."""
+        self.write_timeout_seconds = write_timeout_seconds
         self.store = store
         self.subscriptions = subscriptions
         self.authorizer = authorizer
@@ -104,13 +113,21 @@ class CoreServicer(api_grpc.CoreServiceServicer):
         batches: Callable[[], AsyncGenerator[Batch, None]],
     ) -> None:
         """Checks the read token, then writes each (frames, cursor) batch as one response; a
-        domain error ends the call with the status the error table gives. A peer that went
-        away (a write or the status fails) is a normal end, logged at DEBUG."""
+        domain error ends the call with the status the error table gives, a write pending
+        longer than the write timeout with RESOURCE_EXHAUSTED. A peer that went away (a write
+        or the status fails) is a normal end, logged at DEBUG."""
         try:
             self.authorizer.check_read(context.invocation_metadata())
             async with aclosing(batches()) as stream:
                 async for frames, cursor in stream:
-                    await _write(context, wire.response(frames, cursor))
+                    response = wire.response(frames, cursor)
+                    if not await _write(context, response, self.write_timeout_seconds):
+                        self.subscriptions.broadcaster.slow_subscribers += 1
+                        logger.warning(
+                            "stalled subscriber ended: a write was pending too long",
+                            extra={"peer": context.peer(), "seconds": self.write_timeout_seconds},
+                        )
+                        raise SubscriberTooSlowError("subscriber")
         except CoreError as error:
             await _end(context, status_of(error), str(error))
         except _PeerGone:
@@ -246,10 +263,16 @@ class _PeerGone(Exception):
     """The subscriber disconnected while a response or the status was being sent."""
 
 
-async def _write(context: grpc.aio.ServicerContext[Any, Any], response: bytes) -> None:
-    """Writes one pre-encoded response; raises _PeerGone when the peer has gone away."""
+async def _write(
+    context: grpc.aio.ServicerContext[Any, Any], response: bytes, timeout: float
+) -> bool:
+    """Writes one pre-encoded response; False when the write was still pending after
+    `timeout` seconds (it is then abandoned); raises _PeerGone when the peer has gone away."""
     try:
-        await context.write(response)
+        async with asyncio.timeout(timeout):
+            await context.write(response)
+    except TimeoutError:
+        return False
     except asyncio.CancelledError:
         raise
     except Exception as error:  # grpc raises ExecuteBatchError/UsageError on a closed call
@@ -258,6 +281,7 @@ async def _write(context: grpc.aio.ServicerContext[Any, Any], response: bytes) -
             extra={"peer": context.peer(), "error": type(error).__name__},
         )
         raise _PeerGone() from None
+    return True
 
 
 async def _end(
