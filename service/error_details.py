@@ -11,7 +11,7 @@ import grpc
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from service.errors import DomainError, CursorOutOfRangeError, status_of
+from service.errors import CursorOutOfRangeError, DomainError, status_of
 
 DOMAIN = "commercegateway.v1"
 """The `ErrorInfo.domain` of every detail the core sends."""

@@ -136,7 +136,7 @@ def _sequence_of(entry: Entry) -> int:
     return entry.sequence
 
 
-class Subscription:
+class FanoutSubscription:
     """One subscriber's position in the shared log and what it has pending there."""
 
     def __init__(
@@ -281,7 +281,7 @@ class Broadcaster:
         self.memory = StreamMemory(memory_bytes)
         self.frames = frames if frames is not None else EventFrames()
         self.log = Log()
-        self._subscriptions: set[Subscription] = set()
+        self._subscriptions: set[FanoutSubscription] = set()
         self.closed = False
         self.slow_subscribers = 0  # live subscribers ended for falling behind, ever
         self._empty = asyncio.Event()
@@ -289,16 +289,18 @@ class Broadcaster:
 
     def subscribe(
         self, select: Selector, capacity: int, capacity_bytes: int = 8 * 1024 * 1024
-    ) -> Subscription:
+    ) -> FanoutSubscription:
         """Registers a subscription that receives everything broadcast from now on."""
-        subscription = Subscription(select, self.log, self.last_sequence, capacity, capacity_bytes)
+        subscription = FanoutSubscription(
+            select, self.log, self.last_sequence, capacity, capacity_bytes
+        )
         if self.closed:
             subscription.close()
         self._subscriptions.add(subscription)
         self._empty.clear()
         return subscription
 
-    def unsubscribe(self, subscription: Subscription) -> None:
+    def unsubscribe(self, subscription: FanoutSubscription) -> None:
         """Forgets a subscription."""
         self._subscriptions.discard(subscription)
         if not self._subscriptions:
@@ -340,7 +342,7 @@ class Broadcaster:
         """Registered subscriptions."""
         return len(self._subscriptions)
 
-    def subscriptions(self) -> tuple[Subscription, ...]:
+    def subscriptions(self) -> tuple[FanoutSubscription, ...]:
         """The registered subscriptions now (for status reports)."""
         return tuple(self._subscriptions)
 

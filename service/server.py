@@ -156,7 +156,12 @@ async def start_core(settings: CoreSettings) -> RunningCore:
         settings.heartbeat_seconds,
         settings.subscriber_buffer_bytes,
     )
-    servicer = CoreServicer(store, subscriptions, settings.max_event_bytes)
+    servicer = CoreServicer(
+        store,
+        subscriptions,
+        settings.max_event_bytes,
+        settings.subscriber_write_timeout_seconds,
+    )
     add_core_service(servicer, server)
     health_servicer = await _add_health(server)
     enable_reflection(

@@ -14,7 +14,13 @@ from commercegateway.v1 import core_service_pb2 as api
 from commercegateway.v1 import core_service_pb2_grpc as api_grpc
 
 from service import convert, error_details, validation, wire
-from service.errors import DomainError, InvalidArgumentError, NotFoundError, status_of
+from service.errors import (
+    DomainError,
+    InvalidArgumentError,
+    NotFoundError,
+    SubscriberTooSlowError,
+    status_of,
+)
 from service.paging import decode_page_token, encode_page_token
 from service.status import core_status
 from service.store.base import EventStore
@@ -44,9 +50,12 @@ class CoreServicer(api_grpc.CoreServiceServicer):
         store: EventStore,
         subscriptions: SubscriptionService,
         max_event_bytes: int = validation.MAX_EVENT_BYTES,
+        write_timeout_seconds: float = 10.0,
     ) -> None:
         """Serves `store` and `subscriptions`; refuses events larger than `max_event_bytes`
-        serialized."""
+        serialized; ends a stream whose write has been pending `write_timeout_seconds` with
+        RESOURCE_EXHAUSTED."""
+        self.write_timeout_seconds = write_timeout_seconds
         self.store = store
         self.subscriptions = subscriptions
         self.max_event_bytes = max_event_bytes
@@ -99,12 +108,20 @@ class CoreServicer(api_grpc.CoreServiceServicer):
         batches: Callable[[], AsyncGenerator[Batch, None]],
     ) -> None:
         """Writes each (frames, cursor) batch as one response; a domain error ends the call with
-        the status the error table gives. A peer that went away (a write or the status fails)
-        is a normal end, logged at DEBUG."""
+        the status the error table gives, a write pending longer than the write timeout with
+        RESOURCE_EXHAUSTED. A peer that went away (a write or the status fails) is a normal end,
+        logged at DEBUG."""
         try:
             async with aclosing(batches()) as stream:
                 async for frames, cursor in stream:
-                    await _write(context, wire.response(frames, cursor))
+                    response = wire.response(frames, cursor)
+                    if not await _write(context, response, self.write_timeout_seconds):
+                        self.subscriptions.broadcaster.slow_subscribers += 1
+                        logger.warning(
+                            "stalled subscriber ended: a write was pending too long",
+                            extra={"peer": context.peer(), "seconds": self.write_timeout_seconds},
+                        )
+                        raise SubscriberTooSlowError("subscriber")
         except DomainError as error:
             await _end(context, status_of(error), str(error), error_details.grpc_status(error))
         except _PeerGone:
@@ -239,10 +256,16 @@ class _PeerGone(Exception):
     """The subscriber disconnected while a response or the status was being sent."""
 
 
-async def _write(context: grpc.aio.ServicerContext[Any, Any], response: bytes) -> None:
-    """Writes one pre-encoded response; raises _PeerGone when the peer has gone away."""
+async def _write(
+    context: grpc.aio.ServicerContext[Any, Any], response: bytes, timeout: float
+) -> bool:
+    """Writes one pre-encoded response; False when the write was still pending after
+    `timeout` seconds (it is then abandoned); raises _PeerGone when the peer has gone away."""
     try:
-        await context.write(response)
+        async with asyncio.timeout(timeout):
+            await context.write(response)
+    except TimeoutError:
+        return False
     except asyncio.CancelledError:
         raise
     except Exception as error:  # grpc raises ExecuteBatchError/UsageError on a closed call
@@ -251,6 +274,7 @@ async def _write(context: grpc.aio.ServicerContext[Any, Any], response: bytes) -
             extra={"peer": context.peer(), "error": type(error).__name__},
         )
         raise _PeerGone() from None
+    return True
 
 
 async def _end(

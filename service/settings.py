@@ -62,6 +62,12 @@ class CoreSettings(BaseSettings):
         ge=4 * 1024 * 1024,
         description="Bytes all streams may buffer together (shared buffer and writes).",
     )
+    subscriber_write_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="A stream write pending longer than this ends it with RESOURCE_EXHAUSTED.",
+    )
     max_event_bytes: int = Field(
         MAX_EVENT_BYTES,
         ge=1024,

@@ -8,7 +8,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 
 from service.errors import ShuttingDownError, SubscriberTooSlowError
-from service.fanout import StreamMemory, Subscription
+from service.fanout import FanoutSubscription, StreamMemory
 
 BATCH = 500  # items per response at most
 FIRST_PAGE = 16  # items of the first replay page; later pages are sized from the ones before
@@ -41,7 +41,7 @@ class Pump:
     while many writes are stalled), unless one item alone is larger. A batch counts as in
     flight from its yield until the pump is resumed, i.e. until the write completed."""
 
-    subscription: Subscription
+    subscription: FanoutSubscription
     replay: Replay
     heartbeat_seconds: float
     memory: StreamMemory

@@ -9,7 +9,7 @@ import pytest
 from commercegateway.v1 import core_service_pb2 as api
 from commercegateway.v1 import events_pb2 as ev
 
-from service.fanout import Broadcaster, Entry, Subscription, everything
+from service.fanout import Broadcaster, Entry, FanoutSubscription, everything
 from service.status import core_status
 from service.store.base import CommittedRecord
 from tests.service.events import inventory
@@ -72,7 +72,7 @@ def test_a_subscriber_with_queued_items_is_behind_by_their_span() -> None:
     broadcaster = Broadcaster(last_sequence=10)
     slow = broadcaster.subscribe(everything, capacity=100)
     slow.peer = "ipv4:127.0.0.1:1"
-    quiet: Subscription = broadcaster.subscribe(_selects_nothing, capacity=100)
+    quiet: FanoutSubscription = broadcaster.subscribe(_selects_nothing, capacity=100)
     broadcaster.publish([CommittedRecord(ev.Event(sequence=n)) for n in (11, 12, 13)])
     status = core_status(broadcaster)
     assert status.head_sequence == 13

@@ -9,7 +9,7 @@ from commercegateway.v1 import core_service_pb2 as api
 from commercegateway.v1 import events_pb2 as ev
 
 from service.errors import ShuttingDownError, SubscriberTooSlowError
-from service.fanout import Broadcaster, Entry, Subscription, everything
+from service.fanout import Broadcaster, Entry, FanoutSubscription, everything
 from service.store.base import CommittedRecord
 from service.streams import Batch, Pump, Replay
 from service.wire import MAX_RESPONSE_BYTES, encode, response
@@ -30,7 +30,7 @@ async def nothing_stored(cursor: int, limit: int) -> list[tuple[int, bytes]]:
     return []
 
 
-def pump(broadcaster: Broadcaster, subscription: Subscription, replay: Replay) -> Pump:
+def pump(broadcaster: Broadcaster, subscription: FanoutSubscription, replay: Replay) -> Pump:
     """A pump of `subscription` with a one-minute heartbeat."""
     return Pump(subscription, replay, 60, broadcaster.memory)
 
