@@ -10,14 +10,11 @@ import asyncpg
 from commercegateway.v1 import events_pb2 as ev
 
 from service.domain import InventoryLevel, Session
-from service.store import postgres_rows as rows
+from service.store import sql_rows
 from service.store.base import LevelPage, StoreInfo
 from service.store.postgres_errors import StoreUnavailableError, is_connection_error
-
-POSITIONS_SQL = (
-    "SELECT COALESCE((SELECT MAX(sequence) FROM events), 0), value"
-    " FROM log_meta WHERE name = 'compacted_through'"
-)
+from service.store.postgres_sql import run_steps
+from service.store.sql_rows import SQL_ROWS
 
 
 class StoreReader:
@@ -54,8 +51,8 @@ class StoreReader:
 
     async def info(self) -> StoreInfo:
         """The last sequence given to the listener and the newest compacted sequence."""
-        (row,) = await self._fetch(POSITIONS_SQL)
-        compacted = int(row[1])
+        async with self._connection() as conn:
+            compacted = (await run_steps(sql_rows.positions(), conn)).compacted_through
         return StoreInfo(max(self._visible_through(), compacted), compacted)
 
     async def read_events(
@@ -101,36 +98,19 @@ class StoreReader:
     ) -> InventoryLevel | None:
         """One stored level, or None."""
         async with self._connection() as conn:
-            return await rows.load_level(conn, shop, inventory_item_id, location_id)
+            return await run_steps(SQL_ROWS.load_level(shop, inventory_item_id, location_id), conn)
 
     async def list_inventory_levels(
         self, shop: str, after: tuple[str, str, str] | None, limit: int
     ) -> LevelPage:
         """A page of levels after a key, consistent with the returned sequence."""
-        sql = f"SELECT {rows.LEVEL_COLUMNS} FROM inventory_levels WHERE TRUE"
-        params: list[Any] = []
-        if shop:
-            params.append(shop)
-            sql += f" AND shop = ${len(params)}"
-        if after is not None:
-            params.extend(after)
-            first = len(params) - 2
-            sql += (
-                " AND (shop, inventory_item_id, location_id)"
-                f" > (${first}, ${first + 1}, ${first + 2})"
-            )
-        params.append(limit + 1)
-        sql += f" ORDER BY shop, inventory_item_id, location_id LIMIT ${len(params)}"
         async with (
             self._connection() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
-            (positions,) = await conn.fetch(POSITIONS_SQL)
-            found = [rows.level_from_row(tuple(row)) for row in await conn.fetch(sql, *params)]
-        sequence = max(int(positions[0]), int(positions[1]))
-        return LevelPage(found[:limit], sequence, more=len(found) > limit)
+            return await run_steps(sql_rows.level_page(shop, after, limit), conn)
 
     async def get_session(self, session_id: str) -> Session | None:
         """One session, or None."""
         async with self._connection() as conn:
-            return await rows.load_session(conn, session_id)
+            return await run_steps(SQL_ROWS.load_session(session_id), conn)

@@ -20,14 +20,12 @@ from service.store.postgres_errors import (
     is_connection_error,
 )
 from service.store.postgres_schema import LOG_LOCK, NOTIFY_CHANNEL
+from service.store.postgres_sql import run_steps
+from service.store.sql_rows import positions
 
 logger = logging.getLogger(__name__)
 
 MAX_GROUP = 256
-LAST_SEQUENCE_SQL = (
-    "SELECT GREATEST(COALESCE((SELECT MAX(sequence) FROM events), 0),"
-    " (SELECT value FROM log_meta WHERE name = 'compacted_through'))"
-)
 
 
 @dataclass
@@ -198,7 +196,7 @@ class Writer:
 
     async def _run_jobs(self, conn: asyncpg.Connection, group: list[_Job]) -> None:
         await conn.execute("SELECT pg_advisory_xact_lock($1)", LOG_LOCK)
-        counter = SequenceCounter(int(await conn.fetchval(LAST_SEQUENCE_SQL)))
+        counter = SequenceCounter((await run_steps(positions(), conn)).last_sequence)
         start = counter.last
         for job in group:
             before = counter.last
