@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from service.repeat_log import RepeatedFailureLog
-from service.store.base import CommitObserver, CommittedRecord
+from service.store.base import CommitObserver, CommittedRecord, tell_observer
 from service.store.postgres_errors import (
     StoreUnavailableError,
     as_request_error,
@@ -129,7 +129,7 @@ class Writer:
             self._unavailable.succeeded()
             self._failures.succeeded()
         records = [record for job in group if job.error is None for record in job.records]
-        self._observe(error, time.perf_counter() - started, len(records))
+        tell_observer(self.observer, error, time.perf_counter() - started, len(records))
         if records:
             try:
                 await self._on_commit(records, lambda: self._resolve(group))
@@ -164,18 +164,6 @@ class Writer:
         failure.__cause__ = error
         for job in group:
             job.error, job.records = failure, []
-
-    def _observe(self, error: Exception | None, seconds: float, events: int) -> None:
-        observer = self.observer
-        if observer is None:
-            return
-        try:
-            if error is None:
-                observer.committed(seconds, events)
-            else:
-                observer.failed(error, seconds)
-        except Exception:  # health and metrics must never fail a durable publish
-            logger.exception("commit observer failed")
 
     async def _attempt(self, group: list[_Job]) -> None:
         async with self._pool.acquire() as conn:

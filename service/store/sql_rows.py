@@ -104,6 +104,34 @@ def compact(cutoff_us: int | None) -> Step[int]:
     return int(row[1])
 
 
+def read_log(
+    table: str,
+    after: int,
+    limit: int,
+    *,
+    shop: str = "",
+    kinds: Sequence[int] = (),
+    through: int | None = None,
+) -> Step[list[bytes]]:
+    """The data of a log table's rows ("events", "alerts", "completions") after a sequence, up
+    to `through` when given, in order, optionally of one shop and of some kinds (events)."""
+    sql = f"SELECT data FROM {table} WHERE sequence > ?"
+    params: list[Any] = [after]
+    if through is not None:
+        sql += " AND sequence <= ?"
+        params.append(through)
+    if shop:
+        sql += " AND shop = ?"
+        params.append(shop)
+    if kinds:
+        sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
+        params.extend(kinds)
+    sql += " ORDER BY sequence LIMIT ?"
+    params.append(limit)
+    found = yield Statement(ALL, sql, tuple(params))
+    return [bytes(row[0]) for row in found]
+
+
 def level_page(shop: str, after: tuple[str, str, str] | None, limit: int) -> Step[LevelPage]:
     """A page of levels after a key with the log position (run it in one read transaction)."""
     info = yield from positions()

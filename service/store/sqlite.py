@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from commercegateway.v1 import events_pb2 as ev
 
-from service.domain import Binding, InventoryLevel, Session
+from service.domain import Binding, Session
 from service.store import event_rules, sql_rows
 from service.store.base import (
     CommitListener,
@@ -29,6 +29,7 @@ from service.store.base import (
 from service.store.sql_rows import SQL_ROWS
 from service.store.sqlite_sql import connect, migrate, run_steps
 from service.store.sqlite_writer import SequenceCounter, Writer
+from service.store.step_reads import StepReads
 
 T = TypeVar("T")
 # The probe of probe_commit: one row of log_meta, rewritten (no event, no sequence).
@@ -38,7 +39,7 @@ _PROBE_SQL = (
 )
 
 
-class SqliteEventStore:
+class SqliteEventStore(StepReads):
     """The EventStore engine over one SQLite file; see service.store.base.EventStore."""
 
     def __init__(self, path: Path, rules: StoreRules) -> None:
@@ -127,58 +128,13 @@ class SqliteEventStore:
             self._reader_conns.append(conn)
         return work(conn)
 
+    async def _read_steps(self, steps: sql_rows.Step[T]) -> T:
+        return await self._read(lambda conn: run_steps(steps, conn))
+
     async def info(self) -> StoreInfo:
         """The last sequence and the newest compacted sequence."""
 
-        return await self._read(lambda conn: run_steps(sql_rows.positions(), conn))
-
-    async def read_events(
-        self, after: int, limit: int, shop: str = "", kinds: Sequence[int] = ()
-    ) -> list[ev.Event]:
-        """Stored events after a sequence, in order, filtered; see EventStore."""
-        sql = "SELECT data FROM events WHERE sequence > ?"
-        params: list[Any] = [after]
-        if shop:
-            sql += " AND shop = ?"
-            params.append(shop)
-        if kinds:
-            sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
-            params.extend(kinds)
-        sql += " ORDER BY sequence LIMIT ?"
-        params.append(limit)
-        blobs = await self._read(lambda conn: conn.execute(sql, params).fetchall())
-        return [ev.Event.FromString(blob) for (blob,) in blobs]
-
-    async def _read_items(self, table: str, after: int, limit: int, shop: str) -> list[bytes]:
-        sql = f"SELECT data FROM {table} WHERE sequence > ?"
-        params: list[Any] = [after]
-        if shop:
-            sql += " AND shop = ?"
-            params.append(shop)
-        sql += " ORDER BY sequence LIMIT ?"
-        params.append(limit)
-        found = await self._read(lambda conn: conn.execute(sql, params).fetchall())
-        return [blob for (blob,) in found]
-
-    async def read_alerts(self, after: int, limit: int, shop: str = "") -> list[ev.InventoryAlert]:
-        """Stored alerts after a sequence, in order; see EventStore."""
-        blobs = await self._read_items("alerts", after, limit, shop)
-        return [ev.InventoryAlert.FromString(blob) for blob in blobs]
-
-    async def read_completions(
-        self, after: int, limit: int, shop: str = ""
-    ) -> list[ev.OrderCompletion]:
-        """Stored completions after a sequence, in order; see EventStore."""
-        blobs = await self._read_items("completions", after, limit, shop)
-        return [ev.OrderCompletion.FromString(blob) for blob in blobs]
-
-    async def get_inventory_level(
-        self, shop: str, inventory_item_id: str, location_id: str
-    ) -> InventoryLevel | None:
-        """One stored level, or None."""
-        return await self._read(
-            lambda conn: run_steps(SQL_ROWS.load_level(shop, inventory_item_id, location_id), conn)
-        )
+        return await self._read_steps(sql_rows.positions())
 
     async def list_inventory_levels(
         self, shop: str, after: tuple[str, str, str] | None, limit: int
@@ -193,10 +149,6 @@ class SqliteEventStore:
                 conn.execute("COMMIT")
 
         return await self._read(query)
-
-    async def get_session(self, session_id: str) -> Session | None:
-        """One session, or None."""
-        return await self._read(lambda conn: run_steps(SQL_ROWS.load_session(session_id), conn))
 
     async def bind_session(
         self, session_id: str, shop: str, bindings: Sequence[Binding]
