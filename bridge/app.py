@@ -20,7 +20,7 @@ from bridge.outbox_admin import parked_count
 from bridge.quarantine import Quarantine
 from bridge.routes import WEBHOOK_PATHS, WebhookEndpoint
 from bridge.settings import BridgeSettings, load_bridge_settings
-from service.logs import configure_logging
+from common.logs import configure_logging
 
 logger = logging.getLogger("bridge.app")
 
@@ -69,7 +69,7 @@ def _probes(forwarder: Forwarder) -> list[Any]:
 def create_app(settings: BridgeSettings, forwarder: Forwarder) -> Litestar:
     """Builds the app; its lifespan starts and stops the forwarder."""
     quarantine = Quarantine(settings.data_dir)
-    console = Console(settings, quarantine)
+    console = Console(settings, quarantine, forwarder.outbox)
     endpoint = WebhookEndpoint(
         config=settings.verification_config(),
         max_body_bytes=settings.max_body_bytes,

@@ -12,17 +12,11 @@ from uvicorn.supervisors import Multiprocess
 
 from bridge.app import create_app, create_forwarder
 from bridge.data_dir import DataDirError, check_data_dir
-from bridge.serving import (
-    AppServer,
-    bind_socket,
-    run_event_loop,
-    socket_address,
-    stop_on_signals,
-    uvicorn_config,
-    write_ready_file,
-)
+from bridge.serving import AppServer, uvicorn_config
 from bridge.settings import BridgeSettings, SettingsError, load_bridge_settings
-from service.logs import configure_logging
+from common.logs import configure_logging
+from common.ready_file import write_ready_file
+from common.serving import bind_socket, run_event_loop, socket_address, stop_on_signals
 
 logger = logging.getLogger("bridge.cli")
 

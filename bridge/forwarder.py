@@ -18,7 +18,7 @@ from bridge.core_channel import bearer_metadata, open_core_channel
 from bridge.drain import OutboxDrain, core_stub, publish_batch
 from bridge.metrics import BridgeMetrics
 from bridge.outbox import Outbox
-from service.repeat_log import RepeatedFailureLog
+from common.repeat_log import RepeatedFailureLog
 
 logger = logging.getLogger("bridge.forwarder")
 

@@ -17,7 +17,7 @@ from commercegateway.v1 import core_service_pb2, core_service_pb2_grpc, events_p
 
 from bridge.drain import Metadata, publish_batch
 from bridge.outbox import Outbox
-from service.validation import PLATFORM_NAMES
+from common.event_validation import PLATFORM_NAMES
 
 MAX_LIST = 1000
 """The most entries one `list_entries` call returns."""

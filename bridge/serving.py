@@ -1,54 +1,17 @@
-"""Running the bridge app under uvicorn in the caller's event loop, and the ready file."""
+"""Running the bridge app under uvicorn in the caller's event loop (sockets, the event loop,
+signals and the ready file are in `common.serving` and `common.ready_file`)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
-import os
-import signal
 import socket
-import tempfile
-from collections.abc import Callable, Coroutine, Generator
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Generator
 
 import uvicorn
 from litestar import Litestar
 
 from bridge.http_limits import HttpLimits
 from bridge.http_protocol import LimitedConfig
-from service.config_values import split_host_port
-
-
-def bind_socket(listen: str) -> socket.socket:
-    """A listening TCP socket on HOST:PORT (port 0 picks a free one)."""
-    host, port = split_host_port(listen)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only when
-    # the listening socket names it, and without it every response waits ~40 ms (Nagle).
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-def socket_address(sock: socket.socket) -> str:
-    """The bound address as HOST:PORT."""
-    host, port = sock.getsockname()[:2]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def write_ready_file(path: str | os.PathLike[str], content: dict[str, str]) -> None:
-    """Writes the JSON object atomically (temporary file in the same directory, then rename)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".ready-")
-    with os.fdopen(descriptor, "w") as handle:
-        json.dump(content, handle)
-    os.replace(temporary, target)
 
 
 def uvicorn_config(
@@ -102,20 +65,3 @@ class AppServer(uvicorn.Server):
     def stop(self) -> None:
         """Asks the server to finish (graceful)."""
         self.should_exit = True
-
-
-def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
-    """Runs `main` on uvloop when installed (faster), else on asyncio's default loop."""
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main)
-        return
-    uvloop.run(main)
-
-
-def stop_on_signals(stop: Callable[[], None]) -> None:
-    """Calls `stop` on SIGINT or SIGTERM (in the running loop)."""
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop)

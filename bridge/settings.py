@@ -30,8 +30,8 @@ from bridge.pipeline import (
     PlatformSecrets,
     VerificationConfig,
 )
-from service.config_file import ConfigFileError, check_keys, config_section
-from service.config_values import (
+from common.config_file import ConfigFileError, check_keys, config_section
+from common.config_values import (
     SettingOrigins,
     SettingsError,
     check_log_level,

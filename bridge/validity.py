@@ -1,6 +1,6 @@
 """One validity contract: each translated event passes the core's own checks before any answer.
 
-The bridge runs `service.validation.validate_event`, the very function PublishEvents runs, on
+The bridge runs `common.event_validation.validate_event`, the very function PublishEvents runs, on
 every event of a delivery, so that a delivery the core would refuse is answered 4xx (and kept in
 the quarantine) instead of 200 and then parked in the outbox where the platform never retries.
 """
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from commercegateway.v1 import events_pb2
 
 from bridge.platforms.common import PayloadRejected
-from service.errors import EventTooLargeError, InvalidArgumentError
-from service.validation import validate_event
+from common.errors import EventTooLargeError, InvalidArgumentError
+from common.event_validation import validate_event
 
 INVALID_EVENT = "invalid_event"
 """422 reason: the delivery translates to an event the core refuses (e.g. NUL in an id)."""

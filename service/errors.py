@@ -1,45 +1,44 @@
-"""Domain errors of the core and the single table mapping them to gRPC status codes."""
+"""Domain errors of the core and the single table mapping them to gRPC status codes.
+
+The base `DomainError` and the event checks' errors live in `common.errors` (the bridge raises
+them too); they are re-exported here with the core-only ones.
+"""
 
 from __future__ import annotations
 
 import grpc
 
+from common.errors import DomainError, EventTooLargeError, InvalidArgumentError
 
-class CoreError(Exception):
-    """Base of the core's domain errors; the message is safe to send to the caller."""
-
-
-class InvalidArgumentError(CoreError):
-    """A request field is missing or malformed."""
-
-
-class EventTooLargeError(InvalidArgumentError):
-    """An event's canonical serialization is larger than the maximum event size."""
-
-    def __init__(self, where: str, event_id: str, size: int, limit: int) -> None:
-        """Names the event (its position and id), its size and the limit, in bytes."""
-        super().__init__(
-            f"{where} (id {event_id[:80]!r}) is {size:,} bytes serialized; the maximum event"
-            f" size is {limit:,} bytes"
-        )
-        self.event_id = event_id
-        self.size = size
-        self.limit = limit
+__all__ = [
+    "STATUS_BY_ERROR",
+    "CursorOutOfRangeError",
+    "DomainError",
+    "EventTooLargeError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ShuttingDownError",
+    "StoreUnavailableError",
+    "SubscriberTooSlowError",
+    "UnauthenticatedError",
+    "status_of",
+]
 
 
-class NotFoundError(CoreError):
+class NotFoundError(DomainError):
     """The requested item does not exist."""
 
 
-class UnauthenticatedError(CoreError):
+class UnauthenticatedError(DomainError):
     """The call carries no token or a wrong one."""
 
 
-class PermissionDeniedError(CoreError):
+class PermissionDeniedError(DomainError):
     """The caller's token does not allow this call."""
 
 
-class CursorOutOfRangeError(CoreError):
+class CursorOutOfRangeError(DomainError):
     """The cursor is older than the retained log."""
 
     def __init__(self, cursor: int, oldest: int) -> None:
@@ -51,7 +50,7 @@ class CursorOutOfRangeError(CoreError):
         self.oldest = oldest
 
 
-class SubscriberTooSlowError(CoreError):
+class SubscriberTooSlowError(DomainError):
     """The subscriber fell too far behind the live stream."""
 
     def __init__(self, what: str = "subscriber") -> None:
@@ -59,7 +58,7 @@ class SubscriberTooSlowError(CoreError):
         super().__init__(f"{what} fell too far behind; resume from the last received sequence")
 
 
-class ShuttingDownError(CoreError):
+class ShuttingDownError(DomainError):
     """The core is stopping."""
 
     def __init__(self) -> None:
@@ -67,7 +66,7 @@ class ShuttingDownError(CoreError):
         super().__init__("core is shutting down; resume from the last received sequence")
 
 
-class StoreUnavailableError(CoreError):
+class StoreUnavailableError(DomainError):
     """The event store cannot be reached right now (e.g. the database connection is lost)."""
 
     def __init__(self) -> None:
@@ -75,7 +74,7 @@ class StoreUnavailableError(CoreError):
         super().__init__("the event store is unavailable; retry later")
 
 
-STATUS_BY_ERROR: dict[type[CoreError], grpc.StatusCode] = {
+STATUS_BY_ERROR: dict[type[DomainError], grpc.StatusCode] = {
     InvalidArgumentError: grpc.StatusCode.INVALID_ARGUMENT,
     NotFoundError: grpc.StatusCode.NOT_FOUND,
     UnauthenticatedError: grpc.StatusCode.UNAUTHENTICATED,
@@ -87,7 +86,7 @@ STATUS_BY_ERROR: dict[type[CoreError], grpc.StatusCode] = {
 }
 
 
-def status_of(error: CoreError) -> grpc.StatusCode:
+def status_of(error: DomainError) -> grpc.StatusCode:
     """The gRPC status code of a domain error."""
     for kind in type(error).__mro__:
         if kind in STATUS_BY_ERROR:

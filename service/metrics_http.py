@@ -8,7 +8,7 @@ import logging
 import socket
 from collections.abc import Callable
 
-from service.config_values import split_host_port
+from common.config_values import split_host_port
 
 logger = logging.getLogger(__name__)
 

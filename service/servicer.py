@@ -14,7 +14,7 @@ from commercegateway.v1 import core_service_pb2_grpc as api_grpc
 
 from service import convert, validation, wire
 from service.auth import Authorizer
-from service.errors import CoreError, InvalidArgumentError, NotFoundError, status_of
+from service.errors import DomainError, InvalidArgumentError, NotFoundError, status_of
 from service.paging import decode_page_token, encode_page_token
 from service.status import core_status
 from service.store.base import EventStore
@@ -28,7 +28,7 @@ Unary = grpc.aio.ServicerContext[Req, Awaitable[Resp]]
 Stream = grpc.aio.ServicerContext[Req, AsyncIterator[Resp]]
 
 
-async def abort_with(context: grpc.aio.ServicerContext[Any, Any], error: CoreError) -> None:
+async def abort_with(context: grpc.aio.ServicerContext[Any, Any], error: DomainError) -> None:
     """Ends the call with the status the error table gives."""
     await context.abort(status_of(error), str(error))
 
@@ -63,7 +63,7 @@ class CoreServicer(api_grpc.CoreServiceServicer):
             else:
                 self.authorizer.check_read(metadata)
             return await work()
-        except CoreError as error:
+        except DomainError as error:
             await abort_with(context, error)
             raise  # unreachable: abort raises
         except Exception:
@@ -111,7 +111,7 @@ class CoreServicer(api_grpc.CoreServiceServicer):
             async with aclosing(batches()) as stream:
                 async for frames, cursor in stream:
                     await _write(context, wire.response(frames, cursor))
-        except CoreError as error:
+        except DomainError as error:
             await _end(context, status_of(error), str(error))
         except _PeerGone:
             # No status can reach a peer that is gone; ending the handler as cancelled keeps

@@ -14,15 +14,15 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from service.config_file import ConfigFileError, config_section
-from service.config_values import (
+from common.config_file import ConfigFileError, config_section
+from common.config_values import (
     SettingOrigins,
     SettingsError,
     check_log_level,
     is_loopback,
     split_host_port,
 )
-from service.validation import MAX_EVENT_BYTES
+from common.event_validation import MAX_EVENT_BYTES
 
 # The largest max_event_bytes accepted: one such event plus framing must fit the clients'
 # 8 MiB receive limit (clients/python/commercegateway/config.py, clients/typescript) with margin.

@@ -12,6 +12,7 @@ from bridge.console.parked import ParkedOutbox
 from bridge.console.quarantined import QuarantineActions
 from bridge.console.recorder import DeliveryRecorder, TimedEndpoint
 from bridge.fastpath import ENDPOINT_STATE_KEY
+from bridge.outbox import Outbox
 from bridge.quarantine import Quarantine
 from bridge.settings import BridgeSettings
 
@@ -21,11 +22,12 @@ __all__ = ["Console"]
 class Console:
     """The console of one bridge app; inert (no recording, no routes) when turned off."""
 
-    def __init__(self, settings: BridgeSettings, quarantine: Quarantine) -> None:
+    def __init__(self, settings: BridgeSettings, quarantine: Quarantine, outbox: Outbox) -> None:
         """Prepares the console from the settings; nothing opens until first use."""
         self.enabled = settings.console
         self._settings = settings
         self._quarantine = quarantine
+        self._outbox = outbox
         self.recorder = DeliveryRecorder(settings.console_ring_size)
 
     def mount(self, app: Litestar) -> None:
@@ -38,7 +40,7 @@ class Console:
             app.state[ENDPOINT_STATE_KEY] = TimedEndpoint(endpoint, self.recorder)
         settings = self._settings
         core = CoreReader(settings.core, settings.publisher_token, settings.core_credentials())
-        parked = ParkedOutbox(settings.data_dir)
+        parked = ParkedOutbox(self._outbox)
         quarantine = QuarantineActions(self._quarantine, settings)
         pages = ConsolePages(
             settings=settings,
@@ -53,7 +55,6 @@ class Console:
 
         async def close() -> None:
             await core.close()
-            parked.close()
             quarantine.close()
 
         app.on_shutdown.append(close)

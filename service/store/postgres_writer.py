@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from service.repeat_log import RepeatedFailureLog
+from common.repeat_log import RepeatedFailureLog
 from service.store.base import CommitObserver, CommittedRecord, tell_observer
 from service.store.postgres_errors import (
     StoreUnavailableError,

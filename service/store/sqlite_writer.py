@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.repeat_log import RepeatedFailureLog
 from service.errors import StoreUnavailableError
-from service.repeat_log import RepeatedFailureLog
 from service.store.base import CommitListener, CommitObserver, CommittedRecord, tell_observer
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,9 @@ from typing import Any
 
 import uvicorn
 
-from bridge.serving import AppServer, bind_socket, socket_address, stop_on_signals, write_ready_file
+from bridge.serving import AppServer
+from common.ready_file import write_ready_file
+from common.serving import bind_socket, socket_address, stop_on_signals
 
 _BODY = b'{"status":"accepted","event_id":null}'
 _HEADERS = [(b"content-type", b"application/json"), (b"content-length", b"37")]

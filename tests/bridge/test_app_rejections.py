@@ -15,7 +15,7 @@ import pytest_asyncio
 
 from bridge.pipeline import PlatformName
 from bridge.samples import sample_body
-from service.logs import JsonFormatter
+from common.logs import JsonFormatter
 from tests.support.bridge import (
     SECRET,
     Stack,

@@ -18,7 +18,7 @@ from bridge.pipeline import PlatformName
 from bridge.samples import sample_body
 from tests.support.bridge import (
     Stack,
-    fixture_bytes,
+    fresh_fixture_bytes,
     log_before_sentinel,
     post_signed,
     running_stack,
@@ -104,7 +104,7 @@ FIXTURE_CASES = [
 async def test_fixture_reaches_subscriber_as_canonical_event(
     stack: Stack, client: httpx.AsyncClient, case: FixtureCase
 ) -> None:
-    body = fixture_bytes(case.name)
+    body = fresh_fixture_bytes(case.name)
     response = await post_signed(client, stack.url, case.platform, body, topic=case.topic)
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "accepted"
@@ -117,7 +117,7 @@ async def test_fixture_reaches_subscriber_as_canonical_event(
 
 
 def _square_count(item: str, quantity: str, calculated_at: str) -> bytes:
-    document = json.loads(fixture_bytes("square_inventory_count_updated.json"))
+    document = json.loads(fresh_fixture_bytes("square_inventory_count_updated.json"))
     document["event_id"] = str(uuid.uuid4())
     count = document["data"]["object"]["inventory_counts"][0]
     count.update(catalog_object_id=item, quantity=quantity, calculated_at=calculated_at)

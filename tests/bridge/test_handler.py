@@ -14,7 +14,8 @@ from litestar import Litestar, Request, Response, post
 from bridge import create_webhook_handler
 from bridge.handler import WebhookHandler
 from bridge.samples import sample_body
-from bridge.serving import AppServer, bind_socket, socket_address, uvicorn_config
+from bridge.serving import AppServer, uvicorn_config
+from common.serving import bind_socket, socket_address
 from tests.support.bridge import SECRET, post_signed, signed
 
 

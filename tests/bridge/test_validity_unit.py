@@ -10,7 +10,7 @@ from bridge.platforms.common import PayloadRejected
 from bridge.settings import SettingsError, load_bridge_settings
 from bridge.terminal import printable
 from bridge.validity import check_events
-from service.errors import EventTooLargeError
+from common.errors import EventTooLargeError
 from tests.service.events import inventory
 
 
@@ -42,5 +42,5 @@ def test_default_shop_setting_is_read_and_a_nul_refused(monkeypatch: pytest.Monk
     monkeypatch.delenv("COMMERCE_GATEWAY_CONFIG", raising=False)
     monkeypatch.setenv("COMMERCE_GATEWAY_BETTERDATA_DEFAULT_SHOP", "solo-shop")
     assert load_bridge_settings().verification_config().betterdata_default_shop == "solo-shop"
-    with pytest.raises(SettingsError, match=r"betterdata_default_shop: .*NUL"):
+    with pytest.raises(SettingsError, match=r"betterdata[-_]default[-_]shop: .*NUL"):
         load_bridge_settings(betterdata_default_shop="a\x00b")

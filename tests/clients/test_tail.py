@@ -12,7 +12,7 @@ from commercegateway import CoreClient, CursorExpiredError
 from commercegateway.v1 import events_pb2
 from google.protobuf import json_format
 
-from service import cli
+from launcher import cli
 from tests.clients.events import SHOP, inventory_event, publish
 from tests.clients.test_resume import publish_when_up
 from tests.support.core import running_core

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from service.repeat_log import RepeatedFailureLog
+from common.repeat_log import RepeatedFailureLog
 
 
 def test_a_run_of_failures_is_logged_once_then_counted(caplog: pytest.LogCaptureFixture) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from service.config_values import split_host_port
+from common.config_values import split_host_port
 from service.settings import SettingsError, load_core_settings
 
 

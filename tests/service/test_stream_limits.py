@@ -12,9 +12,9 @@ from commercegateway.v1 import core_service_pb2 as api
 from commercegateway.v1 import core_service_pb2_grpc
 from commercegateway.v1 import events_pb2 as ev
 
-from service.errors import EventTooLargeError, InvalidArgumentError
+from common.errors import EventTooLargeError, InvalidArgumentError
+from common.event_validation import MAX_EVENT_BYTES, check_event_size
 from service.settings import MAX_EVENT_BYTES_CEILING, SettingsError, load_core_settings
-from service.validation import MAX_EVENT_BYTES, check_event_size
 from service.wire import MAX_RESPONSE_BYTES
 from tests.service.events import envelope, inventory
 from tests.support.core import core_stub, running_core
@@ -148,4 +148,4 @@ def size_limit(event: ev.Event) -> int:
 def test_max_event_bytes_above_the_clients_limit_is_refused_at_start() -> None:
     with pytest.raises(SettingsError) as error:
         load_core_settings(max_event_bytes=MAX_EVENT_BYTES_CEILING + 1)
-    assert "COMMERCE_GATEWAY_MAX_EVENT_BYTES" in str(error.value)
+    assert "max-event-bytes" in str(error.value)  # the flag or setting it came from

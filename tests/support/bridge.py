@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,10 @@ from litestar import Litestar
 from bridge.app import create_app, create_forwarder
 from bridge.forwarder import Forwarder
 from bridge.pipeline import PlatformName
-from bridge.serving import AppServer, bind_socket, socket_address, uvicorn_config
+from bridge.serving import AppServer, uvicorn_config
 from bridge.settings import BridgeSettings
 from bridge.signing import signed_headers
+from common.serving import bind_socket, socket_address
 from tests.support.core import running_core
 from tests.support.processes import REPO_ROOT, ServerProcess, cli_argv, start_process
 
@@ -197,6 +199,15 @@ def start_bridge_process(
 def fixture_bytes(name: str) -> bytes:
     """The raw bytes of a platform fixture in tests/fixtures/."""
     return (FIXTURES / name).read_bytes()
+
+
+def fresh_fixture_bytes(name: str) -> bytes:
+    """A fixture as the platform would send it now: a Square envelope's signed `created_at`
+    (the event's own time, judged against the replay window) set to the current time."""
+    document = json.loads(fixture_bytes(name))
+    if isinstance(document, dict) and "created_at" in document and "event_id" in document:
+        document["created_at"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    return json.dumps(document).encode()
 
 
 def json_headers(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -149,7 +149,7 @@ def start_process(
 
 def cli_argv(*args: str) -> list[str]:
     """The argv of `commerce-gateway ARGS...` run with this interpreter."""
-    return [sys.executable, "-m", "service.cli", *args]
+    return [sys.executable, "-m", "launcher.cli", *args]
 
 
 def start_core_process(

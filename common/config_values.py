@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection, Mapping
 
 from pydantic import ValidationError
 
-from service.config_file import CONFIG_ENV_VAR
+from common.config_file import CONFIG_ENV_VAR
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 

@@ -23,8 +23,8 @@ class SubcommandModule(Protocol):
 
 # name -> (module implementing it, one-line help). Modules are imported only when used.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("service.embedded", "Start core and bridge together (the embedded default)."),
-    "core": ("service.main", "Start the core gRPC service."),
+    "run": ("launcher.run_command", "Start core and bridge together (the embedded default)."),
+    "core": ("service.core_command", "Start the core gRPC service."),
     "bridge": ("bridge.cli", "Start the HTTP bridge that platforms post webhooks to."),
     "send": ("bridge.send", "Sign a sample or given payload as a platform would and post it."),
     "tail": ("commercegateway.tail", "Subscribe to the core and print items as they arrive."),

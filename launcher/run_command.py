@@ -9,21 +9,15 @@ import sys
 
 from bridge.app import create_app, create_forwarder
 from bridge.data_dir import DataDirError, check_data_dir
-from bridge.serving import (
-    AppServer,
-    bind_socket,
-    run_event_loop,
-    socket_address,
-    stop_on_signals,
-    uvicorn_config,
-    write_ready_file,
-)
+from bridge.serving import AppServer, uvicorn_config
 from bridge.settings import BridgeSettings, load_bridge_settings
-from service.logs import configure_logging
+from common.logs import configure_logging
+from common.ready_file import write_ready_file
+from common.serving import bind_socket, run_event_loop, socket_address, stop_on_signals
 from service.server import start_core
 from service.settings import CoreSettings, SettingsError, load_core_settings
 
-logger = logging.getLogger("service.embedded")
+logger = logging.getLogger("launcher.run_command")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

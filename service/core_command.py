@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
-import os
-import signal
 import sys
 from pathlib import Path
 
-from service.logs import configure_logging
+from common.logs import configure_logging
+from common.ready_file import write_ready_file
+from common.serving import run_event_loop, stop_on_signals
 from service.server import RunningCore, start_core
 from service.settings import ENV_PREFIX, CoreSettings, SettingsError, load_core_settings
 
@@ -72,13 +71,6 @@ def settings_help() -> str:
     return "\n".join(lines)
 
 
-def write_ready_file(path: Path, content: dict[str, str]) -> None:
-    """Writes JSON to `path` atomically (temporary file, then rename)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(content))
-    temporary.replace(path)
-
-
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
@@ -89,8 +81,7 @@ async def serve(settings: CoreSettings, ready_file: Path | None = None) -> None:
     core: RunningCore = await start_core(settings)
     loop = asyncio.get_running_loop()
     stopping: asyncio.Future[None] = loop.create_future()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, _resolve, stopping)
+    stop_on_signals(lambda: _resolve(stopping))
     if ready_file is not None:
         content = {"grpc": core.address}
         if core.metrics_address is not None:
@@ -98,15 +89,6 @@ async def serve(settings: CoreSettings, ready_file: Path | None = None) -> None:
         write_ready_file(ready_file, content)
     await stopping
     await core.stop()
-
-
-def _run(coroutine_settings: CoreSettings, ready_file: Path | None) -> None:
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(serve(coroutine_settings, ready_file))
-        return
-    uvloop.run(serve(coroutine_settings, ready_file))
 
 
 def main(args: argparse.Namespace) -> int:
@@ -126,7 +108,7 @@ def main(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     ready = Path(args.ready_file) if args.ready_file else None
     try:
-        _run(settings, ready)
+        run_event_loop(serve(settings, ready))
     except SettingsError as error:
         print(f"commerce-gateway core: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,1 @@
+"""The `commerce-gateway` console script and `run`, above both: composes core and bridge."""
