@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Generator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from commercegateway.v1 import events_pb2 as ev
 
@@ -33,12 +33,9 @@ T = TypeVar("T")
 ONE, ALL, RUN, COUNT = 1, 2, 3, 4
 
 
-class Statement(NamedTuple):
-    """One SQL statement with `?` placeholders, and which result its step wants back."""
-
-    fetch: int
-    sql: str
-    params: tuple[Any, ...] = ()
+# One SQL statement: which result its step wants back, its text with `?` placeholders, and its
+# parameters (a plain tuple: the writer's hot path builds several per event).
+Statement = tuple[int, str, tuple[Any, ...]]
 
 
 # A step: yields statements, receives their results, returns a T.
@@ -81,22 +78,24 @@ def level_from_row(row: Sequence[Any]) -> InventoryLevel:
 
 def positions() -> Step[StoreInfo]:
     """The last sequence of the log and the newest compacted sequence."""
-    row = yield Statement(ONE, POSITIONS_SQL)
+    row = yield (ONE, POSITIONS_SQL, ())
     compacted = int(row[1] or 0)
     return StoreInfo(max(int(row[0]), compacted), compacted)
 
 
 def compact(cutoff_us: int | None) -> Step[int]:
     """Deletes the events stored before the cutoff and their items; returns how many."""
-    row = yield Statement(
-        ONE, "SELECT MAX(sequence), COUNT(*) FROM events WHERE stored_at_us < ?", (cutoff_us,)
+    row = yield (
+        ONE,
+        "SELECT MAX(sequence), COUNT(*) FROM events WHERE stored_at_us < ?",
+        (cutoff_us,),
     )
     if row[0] is None:
         return 0
     through = int(row[0])
     for table in ("events", "alerts", "completions"):
-        yield Statement(RUN, f"DELETE FROM {table} WHERE sequence <= ?", (through,))
-    yield Statement(
+        yield (RUN, f"DELETE FROM {table} WHERE sequence <= ?", (through,))
+    yield (
         RUN,
         "UPDATE log_meta SET value = ? WHERE name = 'compacted_through' AND value < ?",
         (through, through),
@@ -128,7 +127,7 @@ def read_log(
         params.extend(kinds)
     sql += " ORDER BY sequence LIMIT ?"
     params.append(limit)
-    found = yield Statement(ALL, sql, tuple(params))
+    found = yield (ALL, sql, tuple(params))
     return [bytes(row[0]) for row in found]
 
 
@@ -145,7 +144,7 @@ def level_page(shop: str, after: tuple[str, str, str] | None, limit: int) -> Ste
         params.extend(after)
     sql += " ORDER BY shop, inventory_item_id, location_id LIMIT ?"
     params.append(limit + 1)
-    found = yield Statement(ALL, sql, tuple(params))
+    found = yield (ALL, sql, tuple(params))
     levels = [level_from_row(row) for row in found]
     return LevelPage(levels[:limit], info.last_sequence, more=len(levels) > limit)
 
@@ -155,7 +154,7 @@ class SqlRows:
 
     def find_by_source_id(self, platform: int, source_event_id: str) -> Step[tuple[int, str]]:
         """The sequence and id of the stored event with this (platform, source event id)."""
-        row = yield Statement(
+        row = yield (
             ONE,
             "SELECT sequence, event_id FROM events WHERE platform = ? AND source_event_id = ?",
             (platform, source_event_id),
@@ -164,7 +163,7 @@ class SqlRows:
 
     def find_by_content_key(self, platform: int, key: str) -> Step[tuple[int, str] | None]:
         """The sequence and id of the stored event with this (platform, content key), or None."""
-        row = yield Statement(
+        row = yield (
             ONE,
             "SELECT sequence, event_id FROM events WHERE platform = ? AND content_key = ?",
             (platform, key),
@@ -173,7 +172,7 @@ class SqlRows:
 
     def insert_event(self, event: ev.Event, stored_at_us: int) -> Step[bool]:
         """Stores an event (its sequence set); False when its source event id is taken."""
-        inserted = yield Statement(
+        inserted = yield (
             COUNT,
             "INSERT INTO events (sequence, platform, source_event_id, event_id, shop, kind,"
             " stored_at_us, data, content_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -194,7 +193,7 @@ class SqlRows:
 
     def insert_item(self, table: str, sequence: int, shop: str, data: bytes) -> Step[None]:
         """Stores an item an event derived ("alerts" or "completions")."""
-        yield Statement(
+        yield (
             RUN,
             f"INSERT INTO {table} (sequence, shop, data) VALUES (?, ?, ?)",
             (sequence, shop, data),
@@ -202,7 +201,7 @@ class SqlRows:
 
     def load_level(self, shop: str, item: str, location: str) -> Step[InventoryLevel | None]:
         """One stored level, or None."""
-        row = yield Statement(
+        row = yield (
             ONE,
             f"SELECT {LEVEL_COLUMNS} FROM inventory_levels"
             " WHERE shop = ? AND inventory_item_id = ? AND location_id = ?",
@@ -212,7 +211,7 @@ class SqlRows:
 
     def save_level(self, level: InventoryLevel) -> Step[None]:
         """Inserts or replaces one level."""
-        yield Statement(
+        yield (
             RUN,
             f"INSERT INTO inventory_levels ({LEVEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (shop, inventory_item_id, location_id) DO UPDATE SET"
@@ -234,7 +233,7 @@ class SqlRows:
 
     def load_catalog(self, shop: str, item: str) -> Step[CatalogEntry | None]:
         """The catalog entry of an inventory item, or None."""
-        row = yield Statement(
+        row = yield (
             ONE,
             "SELECT product_id, variant_id, sku FROM catalog"
             " WHERE shop = ? AND inventory_item_id = ?",
@@ -246,11 +245,9 @@ class SqlRows:
         self, shop: str, product_id: str, entries: Sequence[CatalogEntry]
     ) -> Step[None]:
         """Replaces a product's catalog entries and enriches the stored levels of its items."""
-        yield Statement(
-            RUN, "DELETE FROM catalog WHERE shop = ? AND product_id = ?", (shop, product_id)
-        )
+        yield (RUN, "DELETE FROM catalog WHERE shop = ? AND product_id = ?", (shop, product_id))
         for entry in entries:
-            yield Statement(
+            yield (
                 RUN,
                 "INSERT INTO catalog (shop, inventory_item_id, product_id, variant_id, sku)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (shop, inventory_item_id) DO UPDATE SET"
@@ -258,7 +255,7 @@ class SqlRows:
                 " sku = excluded.sku",
                 (shop, entry.inventory_item_id, product_id, entry.variant_id, entry.sku),
             )
-            yield Statement(
+            yield (
                 RUN,
                 "UPDATE inventory_levels SET product_id = ?, variant_id = ?, sku = ?"
                 " WHERE shop = ? AND inventory_item_id = ?",
@@ -267,7 +264,7 @@ class SqlRows:
 
     def load_session(self, session_id: str) -> Step[Session | None]:
         """One session with its bindings, or None."""
-        row = yield Statement(
+        row = yield (
             ONE,
             "SELECT shop, state, order_id, complete_time_us, completion_sequence FROM sessions"
             " WHERE session_id = ?",
@@ -275,7 +272,7 @@ class SqlRows:
         )
         if row is None:
             return None
-        found = yield Statement(
+        found = yield (
             ALL,
             "SELECT kind, value FROM session_bindings WHERE session_id = ? ORDER BY position",
             (session_id,),
@@ -286,7 +283,7 @@ class SqlRows:
 
     def save_session(self, session: Session) -> Step[None]:
         """Inserts or replaces a session and binds its keys to it."""
-        yield Statement(
+        yield (
             RUN,
             "INSERT INTO sessions (session_id, shop, state, order_id, complete_time_us,"
             " completion_sequence) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE"
@@ -303,7 +300,7 @@ class SqlRows:
             ),
         )
         for position, key in enumerate(session.bindings):
-            yield Statement(
+            yield (
                 RUN,
                 "INSERT INTO session_bindings (kind, value, session_id, position)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (kind, value) DO UPDATE SET"
@@ -313,7 +310,7 @@ class SqlRows:
 
     def find_bound_session(self, key: Binding) -> Step[str | None]:
         """The id of the session a key is bound to, or None."""
-        row = yield Statement(
+        row = yield (
             ONE,
             "SELECT session_id FROM session_bindings WHERE kind = ? AND value = ?",
             (key.kind, key.value),
@@ -322,7 +319,7 @@ class SqlRows:
 
     def load_order(self, shop: str, order_id: str) -> Step[OrderRecord | None]:
         """What the core remembers of an order, or None."""
-        row = yield Statement(
+        row = yield (
             ONE,
             "SELECT version, completed, session_id FROM orders WHERE shop = ? AND order_id = ?",
             (shop, order_id),
@@ -333,7 +330,7 @@ class SqlRows:
 
     def save_order(self, order: OrderRecord) -> Step[None]:
         """Inserts or replaces what the core remembers of an order."""
-        yield Statement(
+        yield (
             RUN,
             "INSERT INTO orders (shop, order_id, version, completed, session_id)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (shop, order_id) DO UPDATE SET"
