@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,6 +68,22 @@ class CommitObserver(Protocol):
 
     def failed(self, error: BaseException, seconds: float) -> None:
         """A transaction could not commit (after `seconds`); its writes were rolled back."""
+
+
+def tell_observer(
+    observer: CommitObserver | None, failure: BaseException | None, seconds: float, events: int
+) -> None:
+    """Tells `observer` (if any) how a write transaction ended; its own failure is logged,
+    never raised (health and metrics must never fail a durable publish)."""
+    if observer is None:
+        return
+    try:
+        if failure is None:
+            observer.committed(seconds, events)
+        else:
+            observer.failed(failure, seconds)
+    except Exception:
+        logging.getLogger(__name__).exception("commit observer failed")
 
 
 @dataclass

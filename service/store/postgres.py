@@ -35,8 +35,7 @@ from commercegateway.v1 import events_pb2 as ev
 
 from service.domain import Binding, Session
 from service.settings import SettingsError
-from service.state import bind
-from service.store import postgres_rows as rows
+from service.store import event_rules, sql_rows
 from service.store.base import (
     CommitListener,
     CommitObserver,
@@ -45,13 +44,13 @@ from service.store.base import (
     StoreError,
     StoreRules,
 )
-from service.store.postgres_apply import store_event
 from service.store.postgres_errors import is_connection_error
 from service.store.postgres_follower import POLL_SECONDS, LogFollower
 from service.store.postgres_reads import StoreReader
 from service.store.postgres_schema import migrate
-from service.store.postgres_writer import LAST_SEQUENCE_SQL, SequenceCounter, Writer, WriteWork
-from service.store.sqlite_rows import to_us
+from service.store.postgres_sql import run_steps
+from service.store.postgres_writer import SequenceCounter, Writer, WriteWork
+from service.store.sql_rows import SQL_ROWS
 
 POOL_SIZE = 8
 URL_SCHEMES = ("postgres", "postgresql")
@@ -102,7 +101,7 @@ class PostgresEventStore(StoreReader):
             )
             async with self._pool.acquire() as conn:
                 await migrate(conn)
-                last = int(await conn.fetchval(LAST_SEQUENCE_SQL))
+                last = (await run_steps(sql_rows.positions(), conn)).last_sequence
         except Exception as error:
             await self._close_pool()
             raise open_error(error, self.url) from None
@@ -159,17 +158,10 @@ class PostgresEventStore(StoreReader):
         async def work(
             conn: asyncpg.Connection, counter: SequenceCounter
         ) -> tuple[list[PublishOutcome], list[CommittedRecord]]:
-            outcomes: list[PublishOutcome] = []
-            records: list[CommittedRecord] = []
-            for event in events:
-                next_sequence = counter.last + 1
-                stored = await store_event(conn, event, next_sequence, self.rules, stored_at_us)
-                if isinstance(stored, PublishOutcome):
-                    outcomes.append(stored)
-                    continue
-                counter.last = stored.sequence
-                records.append(stored)
-                outcomes.append(PublishOutcome(True, stored.sequence, event.id))
+            steps = event_rules.publish(SQL_ROWS, events, counter.last, self.rules, stored_at_us)
+            outcomes, records = await run_steps(steps, conn)
+            if records:
+                counter.last = records[-1].sequence
             return outcomes, records
 
         outcomes: list[PublishOutcome] = await self._write(work)
@@ -183,33 +175,20 @@ class PostgresEventStore(StoreReader):
         async def work(
             conn: asyncpg.Connection, _counter: SequenceCounter
         ) -> tuple[Session, list[CommittedRecord]]:
-            session = bind(await rows.load_session(conn, session_id), session_id, shop, bindings)
-            await rows.save_session(conn, session)
-            return session, []
+            steps = event_rules.bind_session(SQL_ROWS, session_id, shop, bindings)
+            return await run_steps(steps, conn), []
 
         session: Session = await self._write(work)
         return session
 
     async def compact(self, older_than: datetime) -> int:
         """Deletes the events stored before the time and their items; returns how many."""
-        cutoff = to_us(older_than)
+        cutoff = sql_rows.to_us(older_than)
 
         async def work(
             conn: asyncpg.Connection, _counter: SequenceCounter
         ) -> tuple[int, list[CommittedRecord]]:
-            row = await conn.fetchrow(
-                "SELECT MAX(sequence), COUNT(*) FROM events WHERE stored_at_us < $1", cutoff
-            )
-            if row[0] is None:
-                return 0, []
-            through = int(row[0])
-            for table in ("events", "alerts", "completions"):
-                await conn.execute(f"DELETE FROM {table} WHERE sequence <= $1", through)
-            await conn.execute(
-                "UPDATE log_meta SET value = GREATEST(value, $1) WHERE name = 'compacted_through'",
-                through,
-            )
-            return int(row[1]), []
+            return await run_steps(sql_rows.compact(cutoff), conn), []
 
         deleted: int = await self._write(work)
         return deleted

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TypeVar
 
 import asyncpg
-from commercegateway.v1 import events_pb2 as ev
 
-from service.domain import InventoryLevel, Session
-from service.store import postgres_rows as rows
+from service.store import sql_rows
 from service.store.base import LevelPage, StoreInfo
 from service.store.postgres_errors import StoreUnavailableError, is_connection_error
+from service.store.postgres_sql import run_steps
+from service.store.step_reads import StepReads
 
-POSITIONS_SQL = (
-    "SELECT COALESCE((SELECT MAX(sequence) FROM events), 0), value"
-    " FROM log_meta WHERE name = 'compacted_through'"
-)
+T = TypeVar("T")
 
 
-class StoreReader:
+class StoreReader(StepReads):
     """Reads of PostgresEventStore on pooled connections; a lost database is reported as
     StoreUnavailableError (UNAVAILABLE)."""
 
@@ -48,89 +45,24 @@ class StoreReader:
                 raise StoreUnavailableError() from error
             raise
 
-    async def _fetch(self, sql: str, *params: Any) -> list[Any]:
+    async def _read_steps(self, steps: sql_rows.Step[T]) -> T:
         async with self._connection() as conn:
-            return list(await conn.fetch(sql, *params))
+            return await run_steps(steps, conn)
+
+    def _log_through(self) -> int:
+        return self._visible_through()
 
     async def info(self) -> StoreInfo:
         """The last sequence given to the listener and the newest compacted sequence."""
-        (row,) = await self._fetch(POSITIONS_SQL)
-        compacted = int(row[1])
+        compacted = (await self._read_steps(sql_rows.positions())).compacted_through
         return StoreInfo(max(self._visible_through(), compacted), compacted)
-
-    async def read_events(
-        self, after: int, limit: int, shop: str = "", kinds: Sequence[int] = ()
-    ) -> list[ev.Event]:
-        """Stored events after a sequence, in order, filtered; see EventStore."""
-        sql = "SELECT data FROM events WHERE sequence > $1 AND sequence <= $2"
-        params: list[Any] = [after, self._visible_through()]
-        if shop:
-            params.append(shop)
-            sql += f" AND shop = ${len(params)}"
-        if kinds:
-            params.append(list(kinds))
-            sql += f" AND kind = ANY(${len(params)}::integer[])"
-        params.append(limit)
-        sql += f" ORDER BY sequence LIMIT ${len(params)}"
-        return [ev.Event.FromString(row[0]) for row in await self._fetch(sql, *params)]
-
-    async def _read_items(self, table: str, after: int, limit: int, shop: str) -> list[bytes]:
-        sql = f"SELECT data FROM {table} WHERE sequence > $1 AND sequence <= $2"
-        params: list[Any] = [after, self._visible_through()]
-        if shop:
-            params.append(shop)
-            sql += f" AND shop = ${len(params)}"
-        params.append(limit)
-        found = await self._fetch(f"{sql} ORDER BY sequence LIMIT ${len(params)}", *params)
-        return [bytes(row[0]) for row in found]
-
-    async def read_alerts(self, after: int, limit: int, shop: str = "") -> list[ev.InventoryAlert]:
-        """Stored alerts after a sequence, in order; see EventStore."""
-        blobs = await self._read_items("alerts", after, limit, shop)
-        return [ev.InventoryAlert.FromString(blob) for blob in blobs]
-
-    async def read_completions(
-        self, after: int, limit: int, shop: str = ""
-    ) -> list[ev.OrderCompletion]:
-        """Stored completions after a sequence, in order; see EventStore."""
-        blobs = await self._read_items("completions", after, limit, shop)
-        return [ev.OrderCompletion.FromString(blob) for blob in blobs]
-
-    async def get_inventory_level(
-        self, shop: str, inventory_item_id: str, location_id: str
-    ) -> InventoryLevel | None:
-        """One stored level, or None."""
-        async with self._connection() as conn:
-            return await rows.load_level(conn, shop, inventory_item_id, location_id)
 
     async def list_inventory_levels(
         self, shop: str, after: tuple[str, str, str] | None, limit: int
     ) -> LevelPage:
         """A page of levels after a key, consistent with the returned sequence."""
-        sql = f"SELECT {rows.LEVEL_COLUMNS} FROM inventory_levels WHERE TRUE"
-        params: list[Any] = []
-        if shop:
-            params.append(shop)
-            sql += f" AND shop = ${len(params)}"
-        if after is not None:
-            params.extend(after)
-            first = len(params) - 2
-            sql += (
-                " AND (shop, inventory_item_id, location_id)"
-                f" > (${first}, ${first + 1}, ${first + 2})"
-            )
-        params.append(limit + 1)
-        sql += f" ORDER BY shop, inventory_item_id, location_id LIMIT ${len(params)}"
         async with (
             self._connection() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
-            (positions,) = await conn.fetch(POSITIONS_SQL)
-            found = [rows.level_from_row(tuple(row)) for row in await conn.fetch(sql, *params)]
-        sequence = max(int(positions[0]), int(positions[1]))
-        return LevelPage(found[:limit], sequence, more=len(found) > limit)
-
-    async def get_session(self, session_id: str) -> Session | None:
-        """One session, or None."""
-        async with self._connection() as conn:
-            return await rows.load_session(conn, session_id)
+            return await run_steps(sql_rows.level_page(shop, after, limit), conn)

@@ -13,21 +13,19 @@ from typing import Any
 import asyncpg
 
 from common.repeat_log import RepeatedFailureLog
-from service.store.base import CommitObserver, CommittedRecord
+from service.store.base import CommitObserver, CommittedRecord, tell_observer
 from service.store.postgres_errors import (
     StoreUnavailableError,
     as_request_error,
     is_connection_error,
 )
 from service.store.postgres_schema import LOG_LOCK, NOTIFY_CHANNEL
+from service.store.postgres_sql import run_steps
+from service.store.sql_rows import positions
 
 logger = logging.getLogger(__name__)
 
 MAX_GROUP = 256
-LAST_SEQUENCE_SQL = (
-    "SELECT GREATEST(COALESCE((SELECT MAX(sequence) FROM events), 0),"
-    " (SELECT value FROM log_meta WHERE name = 'compacted_through'))"
-)
 
 
 @dataclass
@@ -131,7 +129,7 @@ class Writer:
             self._unavailable.succeeded()
             self._failures.succeeded()
         records = [record for job in group if job.error is None for record in job.records]
-        self._observe(error, time.perf_counter() - started, len(records))
+        tell_observer(self.observer, error, time.perf_counter() - started, len(records))
         if records:
             try:
                 await self._on_commit(records, lambda: self._resolve(group))
@@ -167,18 +165,6 @@ class Writer:
         for job in group:
             job.error, job.records = failure, []
 
-    def _observe(self, error: Exception | None, seconds: float, events: int) -> None:
-        observer = self.observer
-        if observer is None:
-            return
-        try:
-            if error is None:
-                observer.committed(seconds, events)
-            else:
-                observer.failed(error, seconds)
-        except Exception:  # health and metrics must never fail a durable publish
-            logger.exception("commit observer failed")
-
     async def _attempt(self, group: list[_Job]) -> None:
         async with self._pool.acquire() as conn:
             transaction = conn.transaction()
@@ -198,7 +184,7 @@ class Writer:
 
     async def _run_jobs(self, conn: asyncpg.Connection, group: list[_Job]) -> None:
         await conn.execute("SELECT pg_advisory_xact_lock($1)", LOG_LOCK)
-        counter = SequenceCounter(int(await conn.fetchval(LAST_SEQUENCE_SQL)))
+        counter = SequenceCounter((await run_steps(positions(), conn)).last_sequence)
         start = counter.last
         for job in group:
             before = counter.last

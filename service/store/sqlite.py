@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 from commercegateway.v1 import events_pb2 as ev
 
-from service.domain import Binding, InventoryLevel, Session
-from service.store import sqlite_rows as rows
+from service.domain import Binding, Session
+from service.store import event_rules, sql_rows
 from service.store.base import (
     CommitListener,
     CommitObserver,
@@ -26,10 +26,10 @@ from service.store.base import (
     StoreInfo,
     StoreRules,
 )
-from service.store.migrations import migrate
-from service.store.sqlite_apply import find_duplicate, insert_event
-from service.store.sqlite_log import compact_log, level_page
+from service.store.sql_rows import SQL_ROWS
+from service.store.sqlite_sql import connect, migrate, run_steps
 from service.store.sqlite_writer import SequenceCounter, Writer
+from service.store.step_reads import StepReads
 
 T = TypeVar("T")
 # The probe of probe_commit: one row of log_meta, rewritten (no event, no sequence).
@@ -39,16 +39,7 @@ _PROBE_SQL = (
 )
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """Opens a connection in WAL mode with durable commits (synchronous=FULL)."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA busy_timeout=10000")
-    return conn
-
-
-class SqliteEventStore:
+class SqliteEventStore(StepReads):
     """The EventStore engine over one SQLite file; see service.store.base.EventStore."""
 
     def __init__(self, path: Path, rules: StoreRules) -> None:
@@ -76,11 +67,7 @@ class SqliteEventStore:
     def _open_writer_conn(self) -> sqlite3.Connection:
         conn = connect(self.path)
         migrate(conn)
-        row = conn.execute(
-            "SELECT MAX(sequence), (SELECT value FROM log_meta"
-            " WHERE name = 'compacted_through') FROM events"
-        ).fetchone()
-        self._sequence.last = max(row[0] or 0, row[1] or 0)
+        self._sequence.last = run_steps(sql_rows.positions(), conn).last_sequence
         return conn
 
     def watch_commits(self, observer: CommitObserver) -> None:
@@ -117,23 +104,11 @@ class SqliteEventStore:
     def _publish_tx(
         self, conn: sqlite3.Connection, events: Sequence[ev.Event]
     ) -> tuple[list[PublishOutcome], list[CommittedRecord]]:
-        outcomes: list[PublishOutcome] = []
-        records: list[CommittedRecord] = []
-        sequence = self._sequence
-        start = sequence.last
         stored_at_us = time.time_ns() // 1000  # one time per request: compacted together
-        try:
-            for event in events:
-                duplicate = find_duplicate(conn, event)
-                if duplicate is not None:
-                    outcomes.append(duplicate)
-                    continue
-                sequence.last += 1
-                records.append(insert_event(conn, event, sequence.last, self.rules, stored_at_us))
-                outcomes.append(PublishOutcome(True, sequence.last, event.id))
-        except BaseException:
-            sequence.last = start
-            raise
+        steps = event_rules.publish(SQL_ROWS, events, self._sequence.last, self.rules, stored_at_us)
+        outcomes, records = run_steps(steps, conn)
+        if records:
+            self._sequence.last = records[-1].sequence
         return outcomes, records
 
     async def _write(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
@@ -153,97 +128,46 @@ class SqliteEventStore:
             self._reader_conns.append(conn)
         return work(conn)
 
+    async def _read_steps(self, steps: sql_rows.Step[T]) -> T:
+        return await self._read(lambda conn: run_steps(steps, conn))
+
     async def info(self) -> StoreInfo:
         """The last sequence and the newest compacted sequence."""
 
-        def query(conn: sqlite3.Connection) -> StoreInfo:
-            row = conn.execute(
-                "SELECT MAX(sequence), (SELECT value FROM log_meta"
-                " WHERE name = 'compacted_through') FROM events"
-            ).fetchone()
-            compacted = int(row[1] or 0)
-            return StoreInfo(max(int(row[0] or 0), compacted), compacted)
-
-        return await self._read(query)
-
-    async def read_events(
-        self, after: int, limit: int, shop: str = "", kinds: Sequence[int] = ()
-    ) -> list[ev.Event]:
-        """Stored events after a sequence, in order, filtered; see EventStore."""
-        sql = "SELECT data FROM events WHERE sequence > ?"
-        params: list[Any] = [after]
-        if shop:
-            sql += " AND shop = ?"
-            params.append(shop)
-        if kinds:
-            sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
-            params.extend(kinds)
-        sql += " ORDER BY sequence LIMIT ?"
-        params.append(limit)
-        blobs = await self._read(lambda conn: conn.execute(sql, params).fetchall())
-        return [ev.Event.FromString(blob) for (blob,) in blobs]
-
-    async def _read_items(self, table: str, after: int, limit: int, shop: str) -> list[bytes]:
-        sql = f"SELECT data FROM {table} WHERE sequence > ?"
-        params: list[Any] = [after]
-        if shop:
-            sql += " AND shop = ?"
-            params.append(shop)
-        sql += " ORDER BY sequence LIMIT ?"
-        params.append(limit)
-        found = await self._read(lambda conn: conn.execute(sql, params).fetchall())
-        return [blob for (blob,) in found]
-
-    async def read_alerts(self, after: int, limit: int, shop: str = "") -> list[ev.InventoryAlert]:
-        """Stored alerts after a sequence, in order; see EventStore."""
-        blobs = await self._read_items("alerts", after, limit, shop)
-        return [ev.InventoryAlert.FromString(blob) for blob in blobs]
-
-    async def read_completions(
-        self, after: int, limit: int, shop: str = ""
-    ) -> list[ev.OrderCompletion]:
-        """Stored completions after a sequence, in order; see EventStore."""
-        blobs = await self._read_items("completions", after, limit, shop)
-        return [ev.OrderCompletion.FromString(blob) for blob in blobs]
-
-    async def get_inventory_level(
-        self, shop: str, inventory_item_id: str, location_id: str
-    ) -> InventoryLevel | None:
-        """One stored level, or None."""
-        return await self._read(
-            lambda conn: rows.load_level(conn, shop, inventory_item_id, location_id)
-        )
+        return await self._read_steps(sql_rows.positions())
 
     async def list_inventory_levels(
         self, shop: str, after: tuple[str, str, str] | None, limit: int
     ) -> LevelPage:
         """A page of levels after a key, consistent with the returned sequence."""
-        return await self._read(lambda conn: level_page(conn, shop, after, limit))
 
-    async def get_session(self, session_id: str) -> Session | None:
-        """One session, or None."""
-        return await self._read(lambda conn: rows.load_session(conn, session_id))
+        def query(conn: sqlite3.Connection) -> LevelPage:
+            conn.execute("BEGIN")  # the page and its sequence from one snapshot
+            try:
+                return run_steps(sql_rows.level_page(shop, after, limit), conn)
+            finally:
+                conn.execute("COMMIT")
+
+        return await self._read(query)
 
     async def bind_session(
         self, session_id: str, shop: str, bindings: Sequence[Binding]
     ) -> Session:
         """Binds keys to a session (created when new) and returns it."""
-        from service.state import bind
 
         def work(conn: sqlite3.Connection) -> tuple[Session, list[CommittedRecord]]:
-            session = bind(rows.load_session(conn, session_id), session_id, shop, bindings)
-            rows.save_session(conn, session)
-            return session, []
+            steps = event_rules.bind_session(SQL_ROWS, session_id, shop, bindings)
+            return run_steps(steps, conn), []
 
         result: Session = await self._write(work)
         return result
 
     async def compact(self, older_than: datetime) -> int:
         """Deletes the events stored before the time and their items; returns how many."""
-        cutoff = rows.to_us(older_than)
+        cutoff = sql_rows.to_us(older_than)
 
         def work(conn: sqlite3.Connection) -> tuple[int, list[CommittedRecord]]:
-            return compact_log(conn, cutoff), []
+            return run_steps(sql_rows.compact(cutoff), conn), []
 
         deleted: int = await self._write(work)
         return deleted

@@ -14,7 +14,7 @@ from typing import Any
 
 from common.repeat_log import RepeatedFailureLog
 from service.errors import StoreUnavailableError
-from service.store.base import CommitListener, CommitObserver, CommittedRecord
+from service.store.base import CommitListener, CommitObserver, CommittedRecord, tell_observer
 
 logger = logging.getLogger(__name__)
 
@@ -171,21 +171,9 @@ class Writer:
             else:
                 job.future.set_result(job.result)
         records = [record for job in group if job.error is None for record in job.records]
-        self._observe(failure, seconds, len(records))
+        tell_observer(self.observer, failure, seconds, len(records))
         if records:
             try:
                 self._listener(records)
             except Exception:  # subscribers must never fail a durable publish
                 logger.exception("delivering committed records failed")
-
-    def _observe(self, failure: BaseException | None, seconds: float, events: int) -> None:
-        observer = self.observer
-        if observer is None:
-            return
-        try:
-            if failure is None:
-                observer.committed(seconds, events)
-            else:
-                observer.failed(failure, seconds)
-        except Exception:  # health and metrics must never fail a durable publish
-            logger.exception("commit observer failed")

@@ -12,10 +12,10 @@ import pytest
 from commercegateway.v1 import core_service_pb2 as api
 
 from service.server import RunningCore
+from service.store import event_rules, sql_rows
 from service.store.base import CommittedRecord, StoreRules
-from service.store.postgres_apply import store_event
 from service.store.postgres_schema import LOG_LOCK
-from service.store.postgres_writer import LAST_SEQUENCE_SQL
+from service.store.postgres_sql import run_steps
 from tests.postgres.streams import batch, collect, publish
 from tests.service.events import inventory
 from tests.support.core import CoreStub, core_stub, running_core
@@ -53,9 +53,12 @@ async def begin_write(conn: asyncpg.Connection, source_event_id: str) -> int:
     (and without NOTIFY); returns the sequence it took."""
     await conn.execute("BEGIN")
     await conn.execute("SELECT pg_advisory_xact_lock($1)", LOG_LOCK)
-    sequence = int(await conn.fetchval(LAST_SEQUENCE_SQL)) + 1
+    sequence = (await run_steps(sql_rows.positions(), conn)).last_sequence + 1
     event = inventory(source_event_id, "held", "3")
-    stored = await store_event(conn, event, sequence, StoreRules(), time.time_ns() // 1000)
+    steps = event_rules.store_event(
+        sql_rows.SQL_ROWS, event, sequence, StoreRules(), time.time_ns() // 1000
+    )
+    stored = await run_steps(steps, conn)
     assert isinstance(stored, CommittedRecord)
     return sequence
 

@@ -17,12 +17,14 @@ from service.settings import CoreSettings, SettingsError
 from service.store.base import CommittedRecord, StoreError, StoreRules
 from service.store.factory import create_store
 from service.store.postgres import PostgresEventStore
-from service.store.postgres_schema import MIGRATIONS, SchemaTooNewError
+from service.store.postgres_schema import SchemaTooNewError
+from service.store.schema import LATEST
 from tests.postgres.streams import batch
 from tests.service.events import inventory
 from tests.support.core import core_stub
 from tests.support.postgres import ThrowawayPostgres, free_port
 from tests.support.processes import cli_argv, start_process
+from tests.support.schema_v1 import POSTGRES_V1
 
 pytestmark = pytest.mark.postgres
 
@@ -52,7 +54,7 @@ async def test_replicas_starting_together_apply_each_migration_once(postgres_url
         versions = [row[0] for row in await conn.fetch("SELECT version FROM schema_version")]
         held = await conn.fetchval("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
         await conn.close()
-        assert versions == list(range(1, len(MIGRATIONS) + 1))
+        assert versions == list(range(1, LATEST + 1))
         assert held == 0
     finally:
         await asyncio.gather(*(store.close() for store in stores))
@@ -84,7 +86,7 @@ async def test_database_of_a_newer_program_is_refused(postgres_url: str) -> None
     await store.open(ignore)
     await store.close()
     conn = await asyncpg.connect(postgres_url)
-    await conn.execute("INSERT INTO schema_version (version) VALUES ($1)", len(MIGRATIONS) + 1)
+    await conn.execute("INSERT INTO schema_version (version) VALUES ($1)", LATEST + 1)
     await conn.close()
     with pytest.raises(SchemaTooNewError, match="newer than this program"):
         await PostgresEventStore(postgres_url, StoreRules()).open(ignore)
@@ -156,7 +158,7 @@ async def test_migration_two_thaws_levels_dated_in_the_future(postgres_url: str)
             "CREATE TABLE schema_version (version INTEGER PRIMARY KEY,"
             " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
         )
-        for statement in MIGRATIONS[0]:
+        for statement in POSTGRES_V1:
             await conn.execute(statement)
         await conn.execute("INSERT INTO schema_version (version) VALUES (1)")
         now_us = int(await conn.fetchval("SELECT EXTRACT(EPOCH FROM now()) * 1000000"))

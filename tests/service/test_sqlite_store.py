@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from service.store.base import CommittedRecord, StoreError, StoreRules
-from service.store.migrations import MIGRATIONS
+from service.store.schema import LATEST
 from service.store.sqlite import SqliteEventStore
 from tests.service.events import inventory
 
@@ -31,9 +31,7 @@ async def test_reopened_store_keeps_events_and_schema_version(tmp_path: Path) ->
     await reopened.close()
     assert (again.stored, again.sequence, new.sequence) == (False, 1, 2)
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == len(
-            MIGRATIONS
-        )
+        assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == LATEST
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
