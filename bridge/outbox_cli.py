@@ -12,6 +12,7 @@ from google.protobuf import json_format
 
 from bridge.core_channel import bearer_metadata, open_core_channel
 from bridge.drain import core_stub
+from bridge.operator_options import add_store_options
 from bridge.outbox import Outbox
 from bridge.outbox_admin import (
     MAX_LIST,
@@ -29,23 +30,6 @@ from bridge.terminal import printable
 _DONE = frozenset({"stored", "duplicate", "dropped"})
 
 
-def _common(parser: argparse.ArgumentParser, default: object) -> None:
-    """--data-dir and --json, accepted before or after the action."""
-    parser.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        default=default,
-        help="Directory holding outbox.sqlite3 (env COMMERCE_GATEWAY_DATA_DIR, "
-        "default ./.commerce-gateway).",
-    )
-    parser.add_argument(
-        "--json",
-        action="store_true",
-        default=default if default is argparse.SUPPRESS else False,
-        help="Print JSON instead of text.",
-    )
-
-
 def _limit(text: str) -> int:
     value = int(text)
     if not 1 <= value <= MAX_LIST:
@@ -55,7 +39,7 @@ def _limit(text: str) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declares the `outbox` actions and flags."""
-    _common(parser, None)
+    add_store_options(parser, None, "outbox.sqlite3")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser(
         "list",
@@ -95,7 +79,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     gone.add_argument("id", type=int, metavar="ID", help="The entry id (see list).")
     for action in (listing, show, again, gone):
-        _common(action, argparse.SUPPRESS)
+        add_store_options(action, argparse.SUPPRESS, "outbox.sqlite3")
 
 
 def _line(entry: OutboxSummary) -> str:

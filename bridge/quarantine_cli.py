@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from bridge.operator_options import add_store_options
 from bridge.quarantine import Quarantine, QuarantinedDelivery, QuarantineSummary
 from bridge.redrive import RedriveOutcome, redrive
 from bridge.settings import SettingsError, load_bridge_settings
@@ -15,26 +16,9 @@ from bridge.terminal import printable
 _DONE = frozenset({"stored", "duplicate", "ignored"})
 
 
-def _common(parser: argparse.ArgumentParser, default: object) -> None:
-    """--data-dir and --json, accepted before or after the action."""
-    parser.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        default=default,
-        help="Directory holding quarantine.sqlite3 (env COMMERCE_GATEWAY_DATA_DIR, "
-        "default ./.commerce-gateway).",
-    )
-    parser.add_argument(
-        "--json",
-        action="store_true",
-        default=default if default is argparse.SUPPRESS else False,
-        help="Print JSON instead of text.",
-    )
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declares the `quarantine` actions and flags."""
-    _common(parser, None)
+    add_store_options(parser, None, "quarantine.sqlite3")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser(
         "list", help="List quarantined deliveries.", description="List quarantined deliveries."
@@ -54,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--core", metavar="HOST:PORT", help="Core gRPC target (env COMMERCE_GATEWAY_CORE)."
     )
     for action in (listing, show, again):
-        _common(action, argparse.SUPPRESS)
+        add_store_options(action, argparse.SUPPRESS, "quarantine.sqlite3")
 
 
 def _summary(entry: QuarantineSummary) -> dict[str, Any]:
