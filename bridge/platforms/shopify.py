@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from bridge.platforms.common import (
 from bridge.platforms.delivery import (
     Envelope,
     Translation,
+    event_id,
     make_event,
     parse_json,
     timestamp,
@@ -56,6 +58,7 @@ TOPIC_HEADER = names("topic")
 SHOP_HEADER = names("shop-domain")
 WEBHOOK_ID_HEADER = names("webhook-id")
 TRIGGERED_AT_HEADER = names("triggered-at")
+EVENT_ID_HEADER = names("event-id")
 # Shopify's own SDK treats a delivery lacking any of these as invalid.
 _REQUIRED = (TOPIC_HEADER, SHOP_HEADER, names("api-version"), WEBHOOK_ID_HEADER)
 
@@ -227,6 +230,38 @@ def normalize_topic(topic: str) -> str:
     return topic
 
 
+def event_key(shop: str, topic: str, shopify_event_id: str, index: int) -> str:
+    """The source event id of the `index`-th event of a delivery carrying X-Shopify-Event-Id:
+    "event:", the hex SHA-256 of shop, topic and event id (newline-separated), ":" and the index.
+
+    Two-level dedup. X-Shopify-Webhook-Id is unique per delivery, but one merchant action
+    delivered to several subscriptions shares one X-Shopify-Event-Id; this key makes the second
+    such delivery of the same (shop, topic) a duplicate through the core's existing unique
+    (platform, source_event_id), with no new column. Both checks are kept: a retry repeats the
+    Event-Id (so it still meets the first key), and the content key (SHA-256 of the signed body)
+    stays a separate key, so a captured body re-sent with a rewritten (unsigned) Event-Id or
+    Webhook-Id is still a duplicate. The hash bounds the length whatever the headers hold.
+    Without the header the source event id stays the webhook id.
+    """
+    material = "\n".join((shop, topic, shopify_event_id)).encode("utf-8", "surrogatepass")
+    return f"event:{hashlib.sha256(material).hexdigest()}:{index}"
+
+
+def with_event_keys(
+    envelope: Envelope, headers: Mapping[Any, Any], events: Sequence[events_pb2.Event]
+) -> tuple[events_pb2.Event, ...]:
+    """The events keyed by X-Shopify-Event-Id when the delivery carries it (see `event_key`):
+    source event id and canonical id derive from it; unchanged otherwise."""
+    shopify_event_id = header(headers, *EVENT_ID_HEADER)
+    if not shopify_event_id:
+        return tuple(events)
+    for index, event in enumerate(events):
+        key = event_key(envelope.shop, envelope.topic, shopify_event_id, index)
+        event.source_event_id = key
+        event.id = event_id(envelope.platform, key)
+    return tuple(events)
+
+
 def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Translation:
     """Reads an authentic Shopify delivery into canonical events (PayloadRejected if invalid)."""
     topic = normalize_topic(require_header(headers, *TOPIC_HEADER))
@@ -246,7 +281,9 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
     payload_time = stamps.updated_at or stamps.created_at
     occur = payload_time or header_time(headers, *TRIGGERED_AT_HEADER)
     events = with_content_keys(
-        "shopify", body, translating("body", handler, envelope, document, occur)
+        "shopify",
+        body,
+        with_event_keys(envelope, headers, translating("body", handler, envelope, document, occur)),
     )
     check_shape(topic, document)  # after the topic's model named its own errors, if any
     body_field = _BODY_TIME.get(topic)
@@ -313,6 +350,12 @@ PLATFORM = Platform(
             ("X-Shopify-API-Version", True, "The API version of the payload."),
             ("X-Shopify-Webhook-Id", True, "The delivery id (dedup key; retries repeat it)."),
             ("X-Shopify-Triggered-At", False, "When the event happened (replay window)."),
+            (
+                "X-Shopify-Event-Id",
+                False,
+                "The merchant action's id, shared by its deliveries to several subscriptions"
+                " (second dedup key, with shop and topic).",
+            ),
         )
     ),
 )
