@@ -59,8 +59,9 @@ SHOP_HEADER = names("shop-domain")
 WEBHOOK_ID_HEADER = names("webhook-id")
 TRIGGERED_AT_HEADER = names("triggered-at")
 EVENT_ID_HEADER = names("event-id")
+API_VERSION_HEADER = names("api-version")
 # Shopify's own SDK treats a delivery lacking any of these as invalid.
-_REQUIRED = (TOPIC_HEADER, SHOP_HEADER, names("api-version"), WEBHOOK_ID_HEADER)
+_REQUIRED = (TOPIC_HEADER, SHOP_HEADER, API_VERSION_HEADER, WEBHOOK_ID_HEADER)
 
 
 def verify(body: bytes, headers: Mapping[Any, Any], secrets: Sequence[str]) -> None:
@@ -272,6 +273,7 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
         delivery_id=require_header(headers, *WEBHOOK_ID_HEADER),
         shop=require_header(headers, *SHOP_HEADER),
         received_at=received_at,
+        payload_version=header(headers, *API_VERSION_HEADER) or "",
     )
     handler = HANDLERS.get(topic)
     if handler is None:
@@ -300,11 +302,21 @@ def shop_of(headers: Mapping[Any, Any]) -> str | None:
 
 API_VERSION = "2025-07"
 """The X-Shopify-API-Version that signed samples claim."""
+OLDEST_CHECKED_VERSION = "2024-01"
+"""The oldest X-Shopify-API-Version the payload models were checked against."""
+
+
+def _event_id_of(delivery_id: str | None) -> str:
+    # A retry repeats the webhook id and the event id: the same delivery id, the same event id.
+    if delivery_id is None:
+        return str(uuid.uuid4())
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"shopify-event:{delivery_id}"))
 
 
 def sign(body: bytes, secret: str, request: SignRequest) -> dict[str, str]:
-    """Every header Shopify sends with `body`, signed with `secret` (a fresh webhook id when
-    the request names none)."""
+    """Every header Shopify sends with `body`, signed with `secret` (a fresh webhook id and
+    event id when the request names no delivery id; else the event id derives from it, as a
+    retry repeats both)."""
     prefix = "X-Shopify-"
     return {
         "Content-Type": "application/json",
@@ -314,7 +326,7 @@ def sign(body: bytes, secret: str, request: SignRequest) -> dict[str, str]:
         f"{prefix}API-Version": API_VERSION,
         f"{prefix}Webhook-Id": request.delivery_id or str(uuid.uuid4()),
         f"{prefix}Triggered-At": rfc3339(request.now, nanoseconds=True),
-        f"{prefix}Event-Id": str(uuid.uuid4()),
+        f"{prefix}Event-Id": _event_id_of(request.delivery_id),
     }
 
 
@@ -341,6 +353,7 @@ PLATFORM = Platform(
     shop_headers=SHOP_HEADER,
     event_time_headers=TRIGGERED_AT_HEADER,
     signature_scheme="X-Shopify-Hmac-Sha256",
+    oldest_checked_version=OLDEST_CHECKED_VERSION,
     header_docs=tuple(
         (name, required, f"{text} Also accepted as {name.removeprefix('X-').lower()}.")
         for name, required, text in (
