@@ -73,6 +73,7 @@ class ParsedDelivery:
     shop: str
     events: tuple[events_pb2.Event, ...]
     handled: bool
+    payload_version: str = ""
 
 
 async def read_limited_body(
@@ -269,6 +270,7 @@ def _translate(
         shop=shop,
         events=events,
         handled=translation.handled,
+        payload_version=envelope.payload_version,
     )
 
 

@@ -13,6 +13,7 @@ from prometheus_client import (
 )
 
 from bridge.outbox import Outbox
+from bridge.payload_versions import version_label
 from bridge.platforms import REGISTRY
 
 
@@ -71,6 +72,17 @@ class BridgeMetrics:
             "(commerce-gateway outbox list).",
             registry=self.registry,
         )
+
+        self.payload_versions = Counter(
+            "commerce_gateway_bridge_payload_versions",
+            "Verified deliveries by platform and payload API version (YYYY-MM, none or other).",
+            ["platform", "version"],
+            registry=self.registry,
+        )
+
+    def payload_version(self, platform: str, version: str) -> None:
+        """Counts one verified delivery under its payload version's bounded label."""
+        self.payload_versions.labels(_platform_label(platform), version_label(version)).inc()
 
     def delivery(self, platform: str, topic: str, outcome: str) -> None:
         """Counts one verified delivery."""

@@ -30,6 +30,7 @@ from bridge.intake import (
     read_limited_body,
 )
 from bridge.metrics import BridgeMetrics
+from bridge.payload_versions import OldVersionWarnings
 from bridge.platforms import REGISTRY, body_fields, header_names
 from bridge.problems import ProblemError
 from bridge.quarantine import Quarantine
@@ -98,6 +99,7 @@ class WebhookEndpoint:
         self._forwarder = forwarder
         self._quarantine = quarantine
         self._metrics = metrics
+        self._old_versions = OldVersionWarnings()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handles one request end to end."""
@@ -179,6 +181,15 @@ class WebhookEndpoint:
 
     def _outcome(self, delivery: ParsedDelivery, outcome: str, destination: str | None) -> None:
         self._metrics.delivery(delivery.platform, delivery.topic, outcome)
+        self._metrics.payload_version(delivery.platform, delivery.payload_version)
+        platform = REGISTRY.get(delivery.platform)
+        if platform is not None:
+            self._old_versions.observe(
+                platform.name,
+                delivery.shop,
+                delivery.payload_version,
+                platform.oldest_checked_version,
+            )
         record_delivery(delivery, outcome)
         logger.info(
             "delivery " + outcome,

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ValidationError
 from bridge.platforms.common import PayloadRejected, PlatformName, as_utc
 from bridge.platforms.money import MoneyError
 
+MAX_PAYLOAD_VERSION_CHARS = 64
+"""A payload version longer than this is cut to it in the event (it comes from the sender)."""
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ResultT = TypeVar("ResultT")
 
@@ -32,6 +34,8 @@ class Envelope:
     shop: str
     received_at: datetime
     wire: events_pb2.Platform.ValueType = events_pb2.PLATFORM_UNSPECIFIED
+    payload_version: str = ""
+    """The platform's payload API version as the delivery names it; empty when none."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ def make_event(
         delivery_id=envelope.delivery_id,
         occur_time=timestamp(occur_time or envelope.received_at),
         receive_time=timestamp(envelope.received_at),
+        payload_version=envelope.payload_version[:MAX_PAYLOAD_VERSION_CHARS],
     )
     getattr(event, payload_field).CopyFrom(payload)
     return event

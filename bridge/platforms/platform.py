@@ -128,6 +128,9 @@ class Platform:
     """(header, required on the platform's own path, description) of each header it sends."""
     bad_signature_hint: Callable[[str, str], str] | None = None
     """What to check when no secret matched, given the configured and the request's URL."""
+    oldest_checked_version: str = ""
+    """The oldest payload API version (YYYY-MM or YYYY-MM-DD) the payload models were checked
+    against; older deliveries are logged once per shop. Empty: no age check."""
 
     @property
     def path(self) -> str:

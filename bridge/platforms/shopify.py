@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from bridge.platforms.common import (
 from bridge.platforms.delivery import (
     Envelope,
     Translation,
+    event_id,
     make_event,
     parse_json,
     timestamp,
@@ -56,8 +58,10 @@ TOPIC_HEADER = names("topic")
 SHOP_HEADER = names("shop-domain")
 WEBHOOK_ID_HEADER = names("webhook-id")
 TRIGGERED_AT_HEADER = names("triggered-at")
+EVENT_ID_HEADER = names("event-id")
+API_VERSION_HEADER = names("api-version")
 # Shopify's own SDK treats a delivery lacking any of these as invalid.
-_REQUIRED = (TOPIC_HEADER, SHOP_HEADER, names("api-version"), WEBHOOK_ID_HEADER)
+_REQUIRED = (TOPIC_HEADER, SHOP_HEADER, API_VERSION_HEADER, WEBHOOK_ID_HEADER)
 
 
 def verify(body: bytes, headers: Mapping[Any, Any], secrets: Sequence[str]) -> None:
@@ -227,6 +231,38 @@ def normalize_topic(topic: str) -> str:
     return topic
 
 
+def event_key(shop: str, topic: str, shopify_event_id: str, index: int) -> str:
+    """The source event id of the `index`-th event of a delivery carrying X-Shopify-Event-Id:
+    "event:", the hex SHA-256 of shop, topic and event id (newline-separated), ":" and the index.
+
+    Two-level dedup. X-Shopify-Webhook-Id is unique per delivery, but one merchant action
+    delivered to several subscriptions shares one X-Shopify-Event-Id; this key makes the second
+    such delivery of the same (shop, topic) a duplicate through the core's existing unique
+    (platform, source_event_id), with no new column. Both checks are kept: a retry repeats the
+    Event-Id (so it still meets the first key), and the content key (SHA-256 of the signed body)
+    stays a separate key, so a captured body re-sent with a rewritten (unsigned) Event-Id or
+    Webhook-Id is still a duplicate. The hash bounds the length whatever the headers hold.
+    Without the header the source event id stays the webhook id.
+    """
+    material = "\n".join((shop, topic, shopify_event_id)).encode("utf-8", "surrogatepass")
+    return f"event:{hashlib.sha256(material).hexdigest()}:{index}"
+
+
+def with_event_keys(
+    envelope: Envelope, headers: Mapping[Any, Any], events: Sequence[events_pb2.Event]
+) -> tuple[events_pb2.Event, ...]:
+    """The events keyed by X-Shopify-Event-Id when the delivery carries it (see `event_key`):
+    source event id and canonical id derive from it; unchanged otherwise."""
+    shopify_event_id = header(headers, *EVENT_ID_HEADER)
+    if not shopify_event_id:
+        return tuple(events)
+    for index, event in enumerate(events):
+        key = event_key(envelope.shop, envelope.topic, shopify_event_id, index)
+        event.source_event_id = key
+        event.id = event_id(envelope.platform, key)
+    return tuple(events)
+
+
 def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Translation:
     """Reads an authentic Shopify delivery into canonical events (PayloadRejected if invalid)."""
     topic = normalize_topic(require_header(headers, *TOPIC_HEADER))
@@ -237,6 +273,7 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
         delivery_id=require_header(headers, *WEBHOOK_ID_HEADER),
         shop=require_header(headers, *SHOP_HEADER),
         received_at=received_at,
+        payload_version=header(headers, *API_VERSION_HEADER) or "",
     )
     handler = HANDLERS.get(topic)
     if handler is None:
@@ -246,7 +283,9 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
     payload_time = stamps.updated_at or stamps.created_at
     occur = payload_time or header_time(headers, *TRIGGERED_AT_HEADER)
     events = with_content_keys(
-        "shopify", body, translating("body", handler, envelope, document, occur)
+        "shopify",
+        body,
+        with_event_keys(envelope, headers, translating("body", handler, envelope, document, occur)),
     )
     check_shape(topic, document)  # after the topic's model named its own errors, if any
     body_field = _BODY_TIME.get(topic)
@@ -263,11 +302,21 @@ def shop_of(headers: Mapping[Any, Any]) -> str | None:
 
 API_VERSION = "2025-07"
 """The X-Shopify-API-Version that signed samples claim."""
+OLDEST_CHECKED_VERSION = "2024-01"
+"""The oldest X-Shopify-API-Version the payload models were checked against."""
+
+
+def _event_id_of(delivery_id: str | None) -> str:
+    # A retry repeats the webhook id and the event id: the same delivery id, the same event id.
+    if delivery_id is None:
+        return str(uuid.uuid4())
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"shopify-event:{delivery_id}"))
 
 
 def sign(body: bytes, secret: str, request: SignRequest) -> dict[str, str]:
-    """Every header Shopify sends with `body`, signed with `secret` (a fresh webhook id when
-    the request names none)."""
+    """Every header Shopify sends with `body`, signed with `secret` (a fresh webhook id and
+    event id when the request names no delivery id; else the event id derives from it, as a
+    retry repeats both)."""
     prefix = "X-Shopify-"
     return {
         "Content-Type": "application/json",
@@ -277,7 +326,7 @@ def sign(body: bytes, secret: str, request: SignRequest) -> dict[str, str]:
         f"{prefix}API-Version": API_VERSION,
         f"{prefix}Webhook-Id": request.delivery_id or str(uuid.uuid4()),
         f"{prefix}Triggered-At": rfc3339(request.now, nanoseconds=True),
-        f"{prefix}Event-Id": str(uuid.uuid4()),
+        f"{prefix}Event-Id": _event_id_of(request.delivery_id),
     }
 
 
@@ -304,6 +353,7 @@ PLATFORM = Platform(
     shop_headers=SHOP_HEADER,
     event_time_headers=TRIGGERED_AT_HEADER,
     signature_scheme="X-Shopify-Hmac-Sha256",
+    oldest_checked_version=OLDEST_CHECKED_VERSION,
     header_docs=tuple(
         (name, required, f"{text} Also accepted as {name.removeprefix('X-').lower()}.")
         for name, required, text in (
@@ -313,6 +363,12 @@ PLATFORM = Platform(
             ("X-Shopify-API-Version", True, "The API version of the payload."),
             ("X-Shopify-Webhook-Id", True, "The delivery id (dedup key; retries repeat it)."),
             ("X-Shopify-Triggered-At", False, "When the event happened (replay window)."),
+            (
+                "X-Shopify-Event-Id",
+                False,
+                "The merchant action's id, shared by its deliveries to several subscriptions"
+                " (second dedup key, with shop and topic).",
+            ),
         )
     ),
 )

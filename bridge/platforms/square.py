@@ -172,6 +172,7 @@ def parse(body: bytes, headers: Mapping[Any, Any], received_at: datetime) -> Tra
         delivery_id=notification.event_id,
         shop=notification.merchant_id,
         received_at=received_at,
+        payload_version=version if isinstance(version := notification.api_version, str) else "",
     )
     handler = HANDLERS.get(notification.type)
     if handler is None:

@@ -12,6 +12,7 @@ class Notification(Schema):
     type: str
     event_id: PlatformId
     created_at: Timestamp | None = None
+    api_version: object = None  # a version text when present; anything else is ignored
 
 
 class InventoryCount(Schema):

@@ -10,6 +10,7 @@ from typing import Any
 from commercegateway.v1 import events_pb2
 
 from bridge.intake import ParsedDelivery, PlatformSecrets, VerificationConfig, parse_delivery
+from bridge.platforms.shopify import event_key
 from tests.support.bridge import FIXTURES
 
 RECEIVED = datetime(2025, 4, 22, 19, 31, tzinfo=UTC)
@@ -188,3 +189,17 @@ def test_order_without_note_attributes_has_no_attributes() -> None:
     order["note_attributes"] = None
     (event,) = _parse("orders/create", order).events
     assert dict(event.order_created.attributes) == {}
+
+
+def test_event_id_header_keys_the_event_by_shop_topic_and_event_id() -> None:
+    body = (FIXTURES / "shopify_products_update.json").read_bytes()
+    delivery = _parse("products/update", body, **{"X-Shopify-Event-Id": "98880550"})
+    (event,) = delivery.events
+    assert event.delivery_id == WEBHOOK_ID
+    assert event.source_event_id == event_key(
+        "shop.myshopify.com", "products/update", "98880550", 0
+    )
+    assert event.source_event_id.startswith("event:") and len(event.source_event_id) == 72
+    assert event.id == str(uuid.uuid5(uuid.NAMESPACE_URL, f"shopify:{event.source_event_id}"))
+    other = _parse("products/create", body, **{"X-Shopify-Event-Id": "98880550"})
+    assert other.events[0].source_event_id != event.source_event_id

@@ -203,6 +203,7 @@ class Event(_message.Message):
     CHECKOUT_COMPLETED_FIELD_NUMBER: _builtins.int
     CONTENT_KEY_FIELD_NUMBER: _builtins.int
     FUTURE_DATED_FIELD_NUMBER: _builtins.int
+    PAYLOAD_VERSION_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Unique id of the event, assigned by the bridge (a UUID)."""
     platform: Global___Platform.ValueType
@@ -229,6 +230,11 @@ class Event(_message.Message):
     """True when a platform time of the event (its update or occurrence time) was later than the
     receive time plus the bridge's timestamp tolerance; the core then orders the event by its
     receive time, so a clock running ahead never makes later correct updates look stale.
+    """
+    payload_version: _builtins.str
+    """The platform's payload API version the delivery was written in, as the platform names it
+    (Shopify's X-Shopify-API-Version, e.g. "2025-07"; Square's body api_version when present);
+    empty when the platform names none.
     """
     @_builtins.property
     def occur_time(self) -> _timestamp_pb2.Timestamp:
@@ -282,10 +288,11 @@ class Event(_message.Message):
         checkout_completed: Global___CheckoutCompleted | None = ...,
         content_key: _builtins.str = ...,
         future_dated: _builtins.bool = ...,
+        payload_version: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["catalog_refresh", b"catalog_refresh", "checkout_completed", b"checkout_completed", "inventory_updated", b"inventory_updated", "occur_time", b"occur_time", "order_created", b"order_created", "payload", b"payload", "product_deleted", b"product_deleted", "product_updated", b"product_updated", "receive_time", b"receive_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["catalog_refresh", b"catalog_refresh", "checkout_completed", b"checkout_completed", "content_key", b"content_key", "delivery_id", b"delivery_id", "future_dated", b"future_dated", "id", b"id", "inventory_updated", b"inventory_updated", "occur_time", b"occur_time", "order_created", b"order_created", "payload", b"payload", "platform", b"platform", "product_deleted", b"product_deleted", "product_updated", b"product_updated", "receive_time", b"receive_time", "sequence", b"sequence", "shop", b"shop", "source_event_id", b"source_event_id", "topic", b"topic"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["catalog_refresh", b"catalog_refresh", "checkout_completed", b"checkout_completed", "content_key", b"content_key", "delivery_id", b"delivery_id", "future_dated", b"future_dated", "id", b"id", "inventory_updated", b"inventory_updated", "occur_time", b"occur_time", "order_created", b"order_created", "payload", b"payload", "payload_version", b"payload_version", "platform", b"platform", "product_deleted", b"product_deleted", "product_updated", b"product_updated", "receive_time", b"receive_time", "sequence", b"sequence", "shop", b"shop", "source_event_id", b"source_event_id", "topic", b"topic"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["inventory_updated", "order_created", "product_updated", "product_deleted", "catalog_refresh", "checkout_completed"]  # noqa: Y015
     _WhichOneofArgType_payload: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015
