@@ -32,6 +32,7 @@ from bridge.platforms.platform import (
     PlatformSecrets,
     VerificationConfig,
 )
+from bridge.platforms.standard_webhooks_keys import check_secrets
 from common.config_file import ConfigFileError, check_keys, config_section
 from common.config_values import (
     SettingOrigins,
@@ -215,6 +216,21 @@ class BridgeSettings(BaseSettings):
                 f"({self.max_buffered_body_bytes} < {self.max_body_bytes})"
             )
         return self
+
+    @field_validator("webhook_secret", "betterdata_webhook_secret")
+    @classmethod
+    def _check_public_keys(cls, value: str) -> str:
+        check_secrets(_split(value))
+        return value
+
+    @field_validator("shop_secrets")
+    @classmethod
+    def _check_shop_public_keys(
+        cls, value: dict[str, dict[str, list[str]]]
+    ) -> dict[str, dict[str, list[str]]]:
+        for table in value.values():
+            check_secrets(table.get("betterdata", []))
+        return value
 
     @field_validator("betterdata_default_shop")
     @classmethod
