@@ -83,6 +83,24 @@ def check_secrets(secrets: list[str] | tuple[str, ...]) -> None:
                 raise ValueError(f"entry {position}: {error}") from None
 
 
+def refuse_keys(secrets: list[str] | tuple[str, ...]) -> None:
+    """Refuses `whpk_`/`whsk_` entries in a secret list that is not Better Data's own.
+
+    Another platform (or the fallback WEBHOOK_SECRET, which every platform uses) would take the
+    key as an HMAC secret, and a public key is not secret: anyone could sign with it.
+
+    Raises:
+        ValueError: naming the 1-based position of the first such entry (never its value).
+    """
+    for position, secret in enumerate(secrets, start=1):
+        if is_asymmetric(secret):
+            raise ValueError(
+                f"entry {position}: a whpk_/whsk_ key is valid only in BETTERDATA_WEBHOOK_SECRET "
+                "or a shop's betterdata list (elsewhere it would be an HMAC secret, and a public "
+                "key is not secret)"
+            )
+
+
 def any_signature_verifies(
     keys: list[Ed25519PublicKey], message: bytes, signatures: list[bytes]
 ) -> bool:

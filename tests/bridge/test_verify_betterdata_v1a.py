@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -212,7 +213,7 @@ def test_a_public_key_cannot_sign() -> None:
     [
         ("BETTERDATA_WEBHOOK_SECRET", f"{SYMMETRIC}, whpk_AAAA"),
         ("BETTERDATA_WEBHOOK_SECRET", f"{SYMMETRIC}, whpk_{'!' * 43}"),
-        ("WEBHOOK_SECRET", f"{SYMMETRIC},whsk_" + _b64(RFC_1_SEED + RFC_2_PUBLIC)),
+        ("BETTERDATA_WEBHOOK_SECRET", f"{SYMMETRIC},whsk_" + _b64(RFC_1_SEED + RFC_2_PUBLIC)),
     ],
     ids=["short", "not-base64", "whsk-mismatched-halves"],
 )
@@ -229,6 +230,41 @@ def test_malformed_key_is_a_settings_error_naming_the_variable(
     assert "whpk_" in message or "whsk_" in message
     assert value.split(",")[1].strip() not in message
     assert SYMMETRIC not in message
+
+
+@pytest.mark.parametrize(
+    "variable", ["WEBHOOK_SECRET", "SHOPIFY_WEBHOOK_SECRET", "SQUARE_SIGNATURE_KEY"]
+)
+@pytest.mark.parametrize("key", [PUBLIC, PRIVATE], ids=["whpk", "whsk"])
+def test_ed25519_key_outside_better_data_is_a_settings_error(
+    monkeypatch: pytest.MonkeyPatch, variable: str, key: str
+) -> None:
+    # As a fallback or another platform's secret it would be an HMAC key anyone could use.
+    for name, empty in SECRET_ENV.items():
+        monkeypatch.setenv(name, empty)
+    monkeypatch.setenv(variable, f"{SYMMETRIC},{key}")
+    with pytest.raises(SettingsError) as raised:
+        load_bridge_settings()
+    message = str(raised.value)
+    assert message.startswith(f"{variable}: entry 2: a whpk_/whsk_ key is valid only in ")
+    assert key not in message
+
+
+def test_ed25519_key_in_a_shop_table_is_refused_except_for_betterdata(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name, empty in SECRET_ENV.items():
+        monkeypatch.setenv(name, empty)
+    config = tmp_path / "gateway.toml"
+    monkeypatch.setenv("COMMERCE_GATEWAY_CONFIG", str(config))
+    config.write_text(f'[secrets.shops."shop_1"]\nbetterdata = ["{PUBLIC}"]\n')
+    assert load_bridge_settings().platform_secrets().for_shop("betterdata", "shop_1") == (PUBLIC,)
+    config.write_text(f'[secrets.shops."shop_1"]\nsquare = ["{PUBLIC}"]\n')
+    with pytest.raises(SettingsError, match=r"\[secrets.shops.'shop_1'\] square: entry 1: a whpk_"):
+        load_bridge_settings()
+    config.write_text('[secrets.shops."shop_1"]\nbetterdata = ["whpk_AAAA"]\n')
+    with pytest.raises(SettingsError, match=r"\[secrets.shops.'shop_1'\] betterdata: entry 1: "):
+        load_bridge_settings()
 
 
 def test_well_formed_keys_are_accepted_by_settings(monkeypatch: pytest.MonkeyPatch) -> None:
