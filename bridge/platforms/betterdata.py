@@ -36,6 +36,7 @@ from bridge.platforms.delivery import (
 from bridge.platforms.money import money_from_minor
 from bridge.platforms.platform import Platform, SignRequest, VerifyOptions
 from bridge.platforms.standard_webhooks_keys import (
+    MAX_SIGNATURES,
     PRIVATE_KEY_PREFIX,
     PUBLIC_KEY_PREFIX,
     SIGNATURE_BYTES,
@@ -73,10 +74,19 @@ def signed_content(webhook_id: str, seconds: str, body: bytes) -> bytes:
 
 def _signatures(value: str) -> tuple[list[bytes], list[bytes]]:
     """The decoded `v1,<base64>` and `v1a,<base64>` entries of a webhook-signature header (space
-    separated); entries of other versions or lengths are ignored."""
+    separated); entries of other versions or lengths are ignored.
+
+    Raises:
+        WebhookRejected: malformed_signature, more than MAX_SIGNATURES `v1a` entries.
+    """
     digests: list[bytes] = []
     signatures: list[bytes] = []
-    for entry in value.split():
+    entries = value.split()
+    if sum(entry.startswith("v1a,") for entry in entries) > MAX_SIGNATURES:
+        raise WebhookRejected(
+            "malformed_signature", f"webhook-signature has more than {MAX_SIGNATURES} v1a entries"
+        )
+    for entry in entries:
         version, _, encoded = entry.partition(",")
         if version not in ("v1", "v1a"):
             continue

@@ -20,6 +20,9 @@ PUBLIC_KEY_PREFIX = "whpk_"
 PRIVATE_KEY_PREFIX = "whsk_"
 SIGNATURE_BYTES = 64
 """The length of a decoded `v1a` signature (ed25519)."""
+MAX_SIGNATURES = 8
+"""The most `v1a` entries one webhook-signature header may carry (each costs an ed25519
+verification per public key, on the event loop); more is `malformed_signature`."""
 
 
 def is_asymmetric(secret: str) -> bool:

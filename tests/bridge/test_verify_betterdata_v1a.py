@@ -194,6 +194,15 @@ def test_undecodable_v1a_entry_alone_is_malformed_signature(signature: str) -> N
     assert _reason(body, headers, [PUBLIC]) == "malformed_signature"
 
 
+def test_more_than_eight_v1a_entries_is_malformed_signature() -> None:
+    body, headers = _delivery()
+    forged = "v1a," + base64.b64encode(b"\x00" * 64).decode()
+    headers["webhook-signature"] = " ".join([forged] * 7 + [headers["webhook-signature"]])
+    verify_webhook("betterdata", body, headers, secrets=[PUBLIC], now=NOW)  # 8: the bound
+    headers["webhook-signature"] = forged + " " + headers["webhook-signature"]
+    assert _reason(body, headers, [PUBLIC]) == "malformed_signature"
+
+
 def test_v1a_timestamp_is_still_checked() -> None:
     body, headers = _delivery()
     with pytest.raises(WebhookRejected) as caught:
