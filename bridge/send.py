@@ -62,17 +62,17 @@ def main(args: argparse.Namespace) -> int:
                 f"no secret for {platform}: set {found.secret_variable} or WEBHOOK_SECRET"
             )
         body = _body(platform, topic, args.file, shop)
+        headers = signed_headers(
+            platform,
+            body,
+            secret,
+            topic=topic,
+            shop=shop,
+            notification_url=settings.square_notification_url or url,
+        )  # ValueError: e.g. a whpk_ public key configured first cannot sign
     except (SettingsError, ValueError, OSError) as error:
         print(f"commerce-gateway send: {error}", file=sys.stderr)
         return 2
-    headers = signed_headers(
-        platform,
-        body,
-        secret,
-        topic=topic,
-        shop=shop,
-        notification_url=settings.square_notification_url or url,
-    )
     headers["Content-Type"] = "application/json"
     try:
         response = httpx.post(url, content=body, headers=headers, timeout=10.0)

@@ -32,6 +32,7 @@ from bridge.platforms.platform import (
     PlatformSecrets,
     VerificationConfig,
 )
+from bridge.platforms.standard_webhooks_keys import check_secrets, refuse_keys
 from common.config_file import ConfigFileError, check_keys, config_section
 from common.config_values import (
     SettingOrigins,
@@ -215,6 +216,31 @@ class BridgeSettings(BaseSettings):
                 f"({self.max_buffered_body_bytes} < {self.max_body_bytes})"
             )
         return self
+
+    @field_validator("betterdata_webhook_secret")
+    @classmethod
+    def _check_public_keys(cls, value: str) -> str:
+        check_secrets(_split(value))
+        return value
+
+    @field_validator("webhook_secret", "shopify_webhook_secret", "square_signature_key")
+    @classmethod
+    def _refuse_public_keys(cls, value: str) -> str:
+        refuse_keys(_split(value))
+        return value
+
+    @field_validator("shop_secrets")
+    @classmethod
+    def _check_shop_public_keys(
+        cls, value: dict[str, dict[str, list[str]]]
+    ) -> dict[str, dict[str, list[str]]]:
+        for shop, table in value.items():
+            for platform, secrets in table.items():
+                try:
+                    (check_secrets if platform == "betterdata" else refuse_keys)(secrets)
+                except ValueError as error:
+                    raise ValueError(f"[secrets.shops.{shop!r}] {platform}: {error}") from None
+        return value
 
     @field_validator("betterdata_default_shop")
     @classmethod

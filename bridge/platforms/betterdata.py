@@ -1,4 +1,4 @@
-"""Better Data Cloud: Standard Webhooks v1 verification, body models and translation."""
+"""Better Data Cloud: Standard Webhooks v1/v1a verification, body models and translation."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from commercegateway.v1 import events_pb2
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bridge.platforms import betterdata_schema as schema
 from bridge.platforms.betterdata_samples import sample
@@ -34,6 +35,16 @@ from bridge.platforms.delivery import (
 )
 from bridge.platforms.money import money_from_minor
 from bridge.platforms.platform import Platform, SignRequest, VerifyOptions
+from bridge.platforms.standard_webhooks_keys import (
+    MAX_SIGNATURES,
+    PRIVATE_KEY_PREFIX,
+    PUBLIC_KEY_PREFIX,
+    SIGNATURE_BYTES,
+    any_signature_verifies,
+    is_asymmetric,
+    public_key,
+    sign_base64,
+)
 
 DEFAULT_SHOP = "default"
 """The shop of a body without shop_id unless COMMERCE_GATEWAY_BETTERDATA_DEFAULT_SHOP says."""
@@ -61,15 +72,43 @@ def signed_content(webhook_id: str, seconds: str, body: bytes) -> bytes:
     return encode_text(f"{webhook_id}.{seconds}.") + body
 
 
-def _signatures(value: str) -> list[bytes]:
-    """The decoded `v1,<base64>` entries of a webhook-signature header; others are ignored."""
-    digests = []
-    for entry in value.split():
+def _signatures(value: str) -> tuple[list[bytes], list[bytes]]:
+    """The decoded `v1,<base64>` and `v1a,<base64>` entries of a webhook-signature header (space
+    separated); entries of other versions or lengths are ignored.
+
+    Raises:
+        WebhookRejected: malformed_signature, more than MAX_SIGNATURES `v1a` entries.
+    """
+    digests: list[bytes] = []
+    signatures: list[bytes] = []
+    entries = value.split()
+    if sum(entry.startswith("v1a,") for entry in entries) > MAX_SIGNATURES:
+        raise WebhookRejected(
+            "malformed_signature", f"webhook-signature has more than {MAX_SIGNATURES} v1a entries"
+        )
+    for entry in entries:
         version, _, encoded = entry.partition(",")
-        digest = decode_base64(encoded) if version == "v1" else None
-        if digest is not None and len(digest) == 32:
-            digests.append(digest)
-    return digests
+        if version not in ("v1", "v1a"):
+            continue
+        decoded = decode_base64(encoded)
+        if version == "v1" and decoded is not None and len(decoded) == 32:
+            digests.append(decoded)
+        elif version == "v1a" and decoded is not None and len(decoded) == SIGNATURE_BYTES:
+            signatures.append(decoded)
+    return digests, signatures
+
+
+def _public_keys(secrets: Sequence[str]) -> list[Ed25519PublicKey]:
+    """The ed25519 public keys of the `whpk_`/`whsk_` entries; malformed ones never match
+    (settings refuse them at start)."""
+    keys = []
+    for secret in secrets:
+        if is_asymmetric(secret):
+            try:
+                keys.append(public_key(secret))
+            except ValueError:
+                continue
+    return keys
 
 
 def verify(
@@ -80,9 +119,15 @@ def verify(
     now: datetime | None = None,
     tolerance: timedelta = timedelta(minutes=5),
 ) -> None:
-    """Checks a Standard Webhooks v1 signature and that its timestamp is within `tolerance`."""
-    keys = [secret_key(secret) for secret in secrets if secret]
-    if not keys:
+    """Checks a Standard Webhooks signature and that its timestamp is within `tolerance`.
+
+    A `v1` entry (HMAC-SHA256) is checked only against symmetric secrets, a `v1a` entry
+    (ed25519) only against `whpk_` public keys (or the public half of `whsk_` keys); one
+    matching entry of the space-separated header suffices.
+    """
+    keys = [secret_key(secret) for secret in secrets if secret and not is_asymmetric(secret)]
+    public_keys = _public_keys(secrets)
+    if not keys and not public_keys:
         raise WebhookRejected("no_secret_configured")
     webhook_id = require_header(headers, ID_HEADER)
     seconds = require_header(headers, TIMESTAMP_HEADER)
@@ -91,11 +136,15 @@ def verify(
         raise WebhookRejected("malformed_timestamp", "webhook-timestamp is not Unix seconds")
     if not body:
         raise WebhookRejected("empty_body")
-    digests = _signatures(signature)
-    if not digests:
-        raise WebhookRejected("malformed_signature", "webhook-signature has no v1 signature")
-    if not any_digest_matches(keys, signed_content(webhook_id, seconds, body), digests):
-        raise WebhookRejected("bad_signature", "no v1 signature matches a configured secret")
+    digests, signatures = _signatures(signature)
+    if not digests and not signatures:
+        raise WebhookRejected("malformed_signature", "webhook-signature has no v1 or v1a signature")
+    content = signed_content(webhook_id, seconds, body)
+    symmetric = any_digest_matches(keys, content, digests)  # constant time over every pair
+    if not symmetric and not any_signature_verifies(public_keys, content, signatures):
+        raise WebhookRejected(
+            "bad_signature", "no v1 or v1a signature matches a configured secret or public key"
+        )
     age = int(as_utc(now).timestamp()) - int(seconds)
     if age > tolerance.total_seconds():
         raise WebhookRejected("stale_timestamp", "webhook-timestamp is older than the tolerance")
@@ -188,8 +237,17 @@ def shop_of(body: bytes) -> str | None:
 
 
 def sign(body: bytes, secret: str, request: SignRequest) -> dict[str, str]:
-    """Every header Better Data sends with `body`: Standard Webhooks v1 signed with `secret`
-    (a fresh webhook-id when the request names none)."""
+    """Every header Better Data sends with `body`: Standard Webhooks signed with `secret`, `v1`
+    for a symmetric secret, `v1a` for a `whsk_` private key (a fresh webhook-id when the
+    request names none).
+
+    Raises:
+        ValueError: `secret` is a `whpk_` public key (it cannot sign) or a malformed `whsk_`.
+    """
+    if secret.startswith(PUBLIC_KEY_PREFIX):
+        raise ValueError(
+            "a whpk_ public key cannot sign: configure a whsk_ private key or a whsec_ secret"
+        )
     delivery_id = request.delivery_id or f"msg_{uuid.uuid4().hex}"
     seconds = str(int(as_utc(request.now).timestamp()))
     content = signed_content(delivery_id, seconds, body)
@@ -197,8 +255,14 @@ def sign(body: bytes, secret: str, request: SignRequest) -> dict[str, str]:
         "Content-Type": "application/json",
         ID_HEADER: delivery_id,
         TIMESTAMP_HEADER: seconds,
-        SIGNATURE_HEADER: "v1," + hmac_base64(secret_key(secret), content),
+        SIGNATURE_HEADER: _signature(secret, content),
     }
+
+
+def _signature(secret: str, content: bytes) -> str:
+    if secret.startswith(PRIVATE_KEY_PREFIX):
+        return "v1a," + sign_base64(secret, content)
+    return "v1," + hmac_base64(secret_key(secret), content)
 
 
 def _verify(
@@ -223,11 +287,15 @@ PLATFORM = Platform(
     delivery_id_headers=(ID_HEADER,),
     topic_field="type",
     default_shop_allowed=True,
-    signature_scheme="Standard Webhooks v1",
+    signature_scheme="Standard Webhooks v1 / v1a",
     header_docs=(
         (ID_HEADER, True, "The delivery id (dedup key), signed."),
         (TIMESTAMP_HEADER, True, "Unix seconds, signed; within the tolerance of now."),
-        (SIGNATURE_HEADER, True, "Standard Webhooks v1 signature(s) of id.timestamp.body."),
+        (
+            SIGNATURE_HEADER,
+            True,
+            "Standard Webhooks v1 (HMAC) / v1a (ed25519) signature(s) of id.timestamp.body.",
+        ),
     ),
 )
 """Better Data Cloud, as the bridge knows it."""
