@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from bridge.asgi_io import request_url
 from bridge.intake import ParsedDelivery
-from bridge.platforms import header_names, named
+from bridge.platforms import REGISTRY, Platform, header_names, named
 from bridge.problems import ProblemError
 
 OUTCOMES = ("accepted", "duplicate", "ignored", "rejected", "quarantined", "parked")
@@ -44,11 +44,28 @@ Scope = MutableMapping[str, Any]
 Endpoint = Callable[[Scope, Any, Any], Awaitable[None]]
 
 
+# The dropped names for the registry as last seen (its platforms, in order): rebuilt only
+# when a platform is registered, replaced or removed, not for every recorded delivery.
+_dropped_for: list[tuple[tuple[Platform, ...], frozenset[bytes]]] = [((), _DROPPED_CREDENTIALS)]
+
+
+def _dropped_names() -> frozenset[bytes]:
+    """Every registered platform's signature header names and the credentials, as bytes."""
+    platforms, dropped = _dropped_for[0]
+    current = REGISTRY.values()
+    if len(platforms) != len(current) or any(
+        seen is not now for seen, now in zip(platforms, current, strict=True)
+    ):
+        dropped = _DROPPED_CREDENTIALS | {
+            n.encode("latin-1") for n in header_names("signature_headers")
+        }
+        _dropped_for[0] = (tuple(current), dropped)
+    return dropped
+
+
 def _kept_headers(raw: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[bytes, bytes], ...]:
     """At most MAX_HEADERS headers, signatures and credentials dropped, clipped."""
-    dropped = _DROPPED_CREDENTIALS | {
-        n.encode("latin-1") for n in header_names("signature_headers")
-    }
+    dropped = _dropped_names()
     kept = [(n[:100], v[:MAX_HEADER_CHARS]) for n, v in raw if n not in dropped]
     return tuple(kept[:MAX_HEADERS])
 
