@@ -69,6 +69,7 @@ class ProblemError(Exception):
         self.detail = detail
         self.errors = tuple(errors)
         self.platform = platform
+        self.quarantine_entry: int | None = None  # set when the delivery was kept in quarantine
 
     @property
     def status(self) -> int:

@@ -156,6 +156,7 @@ class WebhookEndpoint:
             body=body,
             received_at=now,
         )
+        problem.quarantine_entry = entry_id
         problem.detail += f" The delivery is kept in quarantine as entry {entry_id}."
 
     async def _deliver(self, delivery: ParsedDelivery) -> dict[str, Any]:

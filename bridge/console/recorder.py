@@ -9,7 +9,6 @@ authorization or cookies.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
@@ -38,7 +37,6 @@ COUNTER_MINUTES = 60
 _DROPPED_CREDENTIALS = frozenset({b"authorization", b"proxy-authorization", b"cookie"})
 # And never shown: any header whose name mentions one of these.
 _SECRET_HEADER_PARTS = ("signature", "hmac", "authorization", "cookie", "token", "secret")
-_ENTRY = re.compile(r"quarantine as entry (\d+)")
 
 Scope = MutableMapping[str, Any]
 Endpoint = Callable[[Scope, Any, Any], Awaitable[None]]
@@ -171,20 +169,20 @@ def _fields(pending: _Pending) -> tuple[Any, ...]:
         )
     problem: ProblemError = what
     platform, headers = subject
-    kept = _ENTRY.search(problem.detail) if problem.status == 422 else None
+    kept = problem.quarantine_entry
     return (
         at,
         platform or "unknown",
         _first(headers, header_names("topic_headers")),
         _first(headers, header_names("shop_headers")),
         _first(headers, header_names("delivery_id_headers")),
-        "quarantined" if kept else "rejected",
+        "quarantined" if kept is not None else "rejected",
         problem.reason,
         problem.status,
         latency_ms,
         scope["headers"],
         request_url(scope, headers) if _signs_url(platform) else "",
-        int(kept.group(1)) if kept else None,
+        kept,
     )
 
 
