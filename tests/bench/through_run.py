@@ -12,7 +12,7 @@ from tests.bench.live import LiveSystem, Plan, check_outcomes, saturation_run, s
 from tests.bench.procstat import cpu_seconds
 from tests.bench.report import Results
 from tests.bench.system import BRIDGE_ENV, SubscriberProcess, run_loadgen, stop
-from tests.support.processes import ServerProcess, cli_argv, start_process
+from tests.support.processes import ServerProcess, run_argv, start_process
 
 SUBSCRIBERS = 10
 
@@ -21,17 +21,7 @@ def start_run(data_dir: Path) -> ServerProcess:
     """`commerce-gateway run` on free loopback ports with a throwaway data directory."""
     data_dir.mkdir(parents=True, exist_ok=True)
     ready = data_dir / "run-ready.json"
-    argv = cli_argv(
-        "run",
-        "--http",
-        "127.0.0.1:0",
-        "--grpc",
-        "127.0.0.1:0",
-        "--data-dir",
-        str(data_dir),
-        "--ready-file",
-        str(ready),
-    )
+    argv = run_argv(data_dir, ready)
     return start_process(argv, ready, BRIDGE_ENV)
 
 

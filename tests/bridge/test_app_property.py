@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bridge.intake import PlatformName
 from bridge.platforms import REGISTRY
 from tests.support.bridge import SECRET, SECRET_ENV, log_before_sentinel, signed
-from tests.support.processes import ServerProcess, cli_argv, start_process
+from tests.support.processes import ServerProcess, run_argv, start_process
 
 PATHS = ["/webhooks/shopify", "/webhooks/square", "/webhooks/betterdata", "/api/webhooks"]
 HEADER_NAMES = [
@@ -58,17 +58,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]
     """One `commerce-gateway run` (core + bridge) for the module, with a 1 KiB body limit."""
     data_dir: Path = tmp_path_factory.mktemp("property")
     ready = data_dir / "ready.json"
-    argv = cli_argv(
-        "run",
-        "--http",
-        "127.0.0.1:0",
-        "--grpc",
-        "127.0.0.1:0",
-        "--data-dir",
-        str(data_dir),
-        "--ready-file",
-        str(ready),
-    )
+    argv = run_argv(data_dir, ready)
     env = {**SECRET_ENV, "WEBHOOK_SECRET": SECRET, "COMMERCE_GATEWAY_MAX_BODY_BYTES": "1024"}
     with start_process(argv, ready, env) as process:
         yield process

@@ -11,22 +11,12 @@ import httpx
 import pytest
 
 from tests.support.bridge import FIXTURES, SECRET, SECRET_ENV, wait_for_event
-from tests.support.processes import REPO_ROOT, ServerProcess, cli_argv, start_process
+from tests.support.processes import REPO_ROOT, ServerProcess, cli_argv, run_argv, start_process
 
 
 def _start_run(data_dir: Path, env: dict[str, str]) -> ServerProcess:
     ready = data_dir / "run-ready.json"
-    argv = cli_argv(
-        "run",
-        "--http",
-        "127.0.0.1:0",
-        "--grpc",
-        "127.0.0.1:0",
-        "--data-dir",
-        str(data_dir),
-        "--ready-file",
-        str(ready),
-    )
+    argv = run_argv(data_dir, ready)
     return start_process(argv, ready, {**SECRET_ENV, **env})
 
 

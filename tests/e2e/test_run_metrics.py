@@ -8,15 +8,12 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.bridge import SECRET, SECRET_ENV
-from tests.support.processes import cli_argv, start_process
+from tests.support.processes import run_argv, start_process
 
 
 async def test_run_serves_core_metrics_on_its_own_address(tmp_path: Path) -> None:
     ready = tmp_path / "run-ready.json"
-    argv = cli_argv(
-        "run", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--metrics", "127.0.0.1:0",
-        "--data-dir", str(tmp_path), "--ready-file", str(ready),
-    )  # fmt: skip
+    argv = run_argv(tmp_path, ready, "--metrics", "127.0.0.1:0")
     with start_process(argv, ready, {**SECRET_ENV, "WEBHOOK_SECRET": SECRET}) as gateway:
         async with httpx.AsyncClient(timeout=5) as client:
             core = await client.get(f"http://{gateway.endpoint('metrics')}/metrics")

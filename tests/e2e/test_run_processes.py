@@ -14,29 +14,15 @@ import httpx
 
 from bridge.samples import sample_body
 from tests.support.bridge import SECRET, SECRET_ENV, post_signed, wait_for_event
-from tests.support.processes import ServerProcess, cli_argv, start_process
+from tests.support.processes import ServerProcess, run_argv, start_process
 from tests.support.waiting import wait_for_sync
 
 ENV = {**SECRET_ENV, "WEBHOOK_SECRET": SECRET, "COMMERCE_GATEWAY_PUBLISHER_TOKEN": "run-token"}
 
 
-def _run_argv(data_dir: Path, ready: Path) -> list[str]:
-    return cli_argv(
-        "run",
-        "--http",
-        "127.0.0.1:0",
-        "--grpc",
-        "127.0.0.1:0",
-        "--data-dir",
-        str(data_dir),
-        "--ready-file",
-        str(ready),
-    )
-
-
 def _start_run(data_dir: Path) -> ServerProcess:
     ready = data_dir / "run-ready.json"
-    return start_process(_run_argv(data_dir, ready), ready, ENV)
+    return start_process(run_argv(data_dir, ready), ready, ENV)
 
 
 def _cmdline(pid: int) -> list[str]:
@@ -136,7 +122,7 @@ def test_sigterm_stops_both_children_and_exits_0(tmp_path: Path) -> None:
 def test_sigint_stops_run_started_in_the_background_with_sigint_ignored(tmp_path: Path) -> None:
     ready = tmp_path / "run-ready.json"
     # A non-interactive shell starts background jobs with SIGINT ignored; `exec` keeps that.
-    command = "trap '' INT; exec " + shlex.join(_run_argv(tmp_path, ready))
+    command = "trap '' INT; exec " + shlex.join(run_argv(tmp_path, ready))
     with start_process(["sh", "-c", command], ready, ENV) as run:
         children = _children(run.pid)
         assert set(children) == {"core", "bridge"}

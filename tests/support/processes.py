@@ -152,6 +152,23 @@ def cli_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "launcher.cli", *args]
 
 
+def run_argv(data_dir: Path, ready_file: Path, *extra: str) -> list[str]:
+    """The argv of `commerce-gateway run` on free loopback ports, with `data_dir` and
+    `ready_file`, then `extra` flags."""
+    return cli_argv(
+        "run",
+        "--http",
+        "127.0.0.1:0",
+        "--grpc",
+        "127.0.0.1:0",
+        "--data-dir",
+        str(data_dir),
+        "--ready-file",
+        str(ready_file),
+        *extra,
+    )
+
+
 def start_core_process(
     data_dir: Path,
     *,
