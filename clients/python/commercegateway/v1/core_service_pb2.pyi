@@ -793,3 +793,666 @@ class GetCoreStatusResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetCoreStatusResponse: _TypeAlias = GetCoreStatusResponse  # noqa: Y015
+
+@_typing.final
+class ConsumeStart(_message.Message):
+    """The first request of a ConsumeEvents stream: which group, and how this member consumes it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUP_FIELD_NUMBER: _builtins.int
+    SHOP_FIELD_NUMBER: _builtins.int
+    KINDS_FIELD_NUMBER: _builtins.int
+    START_AFTER_SEQUENCE_FIELD_NUMBER: _builtins.int
+    MAX_UNACKED_FIELD_NUMBER: _builtins.int
+    ACK_DEADLINE_SECONDS_FIELD_NUMBER: _builtins.int
+    group: _builtins.str
+    """The group's name: 1 to 128 characters of letters, digits, ".", "_" and "-". The group is
+    created on first use with the filter and start position of this request.
+    """
+    shop: _builtins.str
+    """Only events of this shop; empty means every shop. When the group exists, it must equal the
+    group's filter, otherwise the stream ends with FAILED_PRECONDITION.
+    """
+    start_after_sequence: _builtins.int
+    """Where a new group starts: events after this sequence. Unset means from now (the head of
+    the log when the group is created). Ignored when the group exists.
+    """
+    max_unacked: _builtins.int
+    """The most deliveries this member holds unacknowledged at once; 0 means 100, at most 1,000."""
+    ack_deadline_seconds: _builtins.int
+    """How long a delivery may stay unacknowledged before it goes to another member, in seconds;
+    0 means 30, at most 3,600. A member may extend the deadline of each delivery.
+    """
+    @_builtins.property
+    def kinds(self) -> _containers.RepeatedScalarFieldContainer[_events_pb2.EventKind.ValueType]:
+        """Only events of these kinds; empty means every kind. When the group exists, it must equal
+        the group's filter (in any order), otherwise the stream ends with FAILED_PRECONDITION.
+        """
+
+    def __init__(
+        self,
+        *,
+        group: _builtins.str = ...,
+        shop: _builtins.str = ...,
+        kinds: _abc.Iterable[_events_pb2.EventKind.ValueType] | None = ...,
+        start_after_sequence: _builtins.int | None = ...,
+        max_unacked: _builtins.int = ...,
+        ack_deadline_seconds: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_start_after_sequence", b"_start_after_sequence", "start_after_sequence", b"start_after_sequence"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_start_after_sequence", b"_start_after_sequence", "ack_deadline_seconds", b"ack_deadline_seconds", "group", b"group", "kinds", b"kinds", "max_unacked", b"max_unacked", "shop", b"shop", "start_after_sequence", b"start_after_sequence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__start_after_sequence: _TypeAlias = _typing.Literal["start_after_sequence"]  # noqa: Y015
+    _WhichOneofArgType__start_after_sequence: _TypeAlias = _typing.Literal["_start_after_sequence", b"_start_after_sequence"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__start_after_sequence) -> _WhichOneofReturnType__start_after_sequence | None: ...
+
+Global___ConsumeStart: _TypeAlias = ConsumeStart  # noqa: Y015
+
+@_typing.final
+class ConsumeNack(_message.Message):
+    """A member's answer to one delivery: done, redeliver later, or more time."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACK_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    DELAY_SECONDS_FIELD_NUMBER: _builtins.int
+    ack_id: _builtins.str
+    """The ack_id of the delivery."""
+    reason: _builtins.str
+    """Why the member could not handle the event, kept with a parked event; at most 1,024 bytes."""
+    delay_seconds: _builtins.int
+    """Deliver again no sooner than this many seconds from now; 0 means the core's backoff for the
+    attempt (1 s doubled per attempt, at most 60 s). At most 3,600.
+    """
+    def __init__(
+        self,
+        *,
+        ack_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        delay_seconds: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_id", b"ack_id", "delay_seconds", b"delay_seconds", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConsumeNack: _TypeAlias = ConsumeNack  # noqa: Y015
+
+@_typing.final
+class ConsumeExtension(_message.Message):
+    """A member asks for more time on one delivery."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACK_ID_FIELD_NUMBER: _builtins.int
+    SECONDS_FIELD_NUMBER: _builtins.int
+    ack_id: _builtins.str
+    """The ack_id of the delivery."""
+    seconds: _builtins.int
+    """The new deadline, counted from now, in seconds; 1 to 3,600."""
+    def __init__(
+        self,
+        *,
+        ack_id: _builtins.str = ...,
+        seconds: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_id", b"ack_id", "seconds", b"seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConsumeExtension: _TypeAlias = ConsumeExtension  # noqa: Y015
+
+@_typing.final
+class ConsumeEventsRequest(_message.Message):
+    """A request of a ConsumeEvents stream: the first sets start and nothing else; every later one
+    carries acks, nacks and extensions (at most 1,000 ack_ids in all per request). An ack_id of a
+    delivery that was since handed to another member or settled is ignored.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_FIELD_NUMBER: _builtins.int
+    ACK_IDS_FIELD_NUMBER: _builtins.int
+    NACKS_FIELD_NUMBER: _builtins.int
+    EXTENSIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def start(self) -> Global___ConsumeStart:
+        """Set in the first request only."""
+
+    @_builtins.property
+    def ack_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Deliveries handled: never delivered again to this group."""
+
+    @_builtins.property
+    def nacks(self) -> _containers.RepeatedCompositeFieldContainer[Global___ConsumeNack]:
+        """Deliveries to deliver again later."""
+
+    @_builtins.property
+    def extensions(self) -> _containers.RepeatedCompositeFieldContainer[Global___ConsumeExtension]:
+        """Deliveries that need more time."""
+
+    def __init__(
+        self,
+        *,
+        start: Global___ConsumeStart | None = ...,
+        ack_ids: _abc.Iterable[_builtins.str] | None = ...,
+        nacks: _abc.Iterable[Global___ConsumeNack] | None = ...,
+        extensions: _abc.Iterable[Global___ConsumeExtension] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["start", b"start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_ids", b"ack_ids", "extensions", b"extensions", "nacks", b"nacks", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConsumeEventsRequest: _TypeAlias = ConsumeEventsRequest  # noqa: Y015
+
+@_typing.final
+class ConsumerDelivery(_message.Message):
+    """One event handed to one member of a group."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENT_FIELD_NUMBER: _builtins.int
+    ATTEMPT_FIELD_NUMBER: _builtins.int
+    ACK_ID_FIELD_NUMBER: _builtins.int
+    DEADLINE_FIELD_NUMBER: _builtins.int
+    attempt: _builtins.int
+    """Which attempt this is, from 1; an event is parked after the group's maximum attempts."""
+    ack_id: _builtins.str
+    """The token to ack, nack or extend this delivery with."""
+    @_builtins.property
+    def event(self) -> _events_pb2.Event:
+        """The event."""
+
+    @_builtins.property
+    def deadline(self) -> _timestamp_pb2.Timestamp:
+        """When the delivery goes to another member unless acknowledged or extended."""
+
+    def __init__(
+        self,
+        *,
+        event: _events_pb2.Event | None = ...,
+        attempt: _builtins.int = ...,
+        ack_id: _builtins.str = ...,
+        deadline: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline", "event", b"event"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_id", b"ack_id", "attempt", b"attempt", "deadline", b"deadline", "event", b"event"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConsumerDelivery: _TypeAlias = ConsumerDelivery  # noqa: Y015
+
+@_typing.final
+class ConsumeEventsResponse(_message.Message):
+    """A response of a ConsumeEvents stream: a batch of deliveries, or a heartbeat when empty."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELIVERIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def deliveries(self) -> _containers.RepeatedCompositeFieldContainer[Global___ConsumerDelivery]:
+        """The deliveries, at most the member's free max_unacked slots, bounded in bytes like every
+        stream response.
+        """
+
+    def __init__(
+        self,
+        *,
+        deliveries: _abc.Iterable[Global___ConsumerDelivery] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deliveries", b"deliveries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConsumeEventsResponse: _TypeAlias = ConsumeEventsResponse  # noqa: Y015
+
+@_typing.final
+class GroupMember(_message.Message):
+    """One member connected to a group now."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PEER_FIELD_NUMBER: _builtins.int
+    IN_FLIGHT_FIELD_NUMBER: _builtins.int
+    MAX_UNACKED_FIELD_NUMBER: _builtins.int
+    CONNECT_TIME_FIELD_NUMBER: _builtins.int
+    REPLICA_FIELD_NUMBER: _builtins.int
+    peer: _builtins.str
+    """The member's network address, as gRPC reports it."""
+    in_flight: _builtins.int
+    """Deliveries the member holds unacknowledged."""
+    max_unacked: _builtins.int
+    """The member's max_unacked."""
+    replica: _builtins.str
+    """The core replica the member is connected to (its host and process id)."""
+    @_builtins.property
+    def connect_time(self) -> _timestamp_pb2.Timestamp:
+        """When the member connected."""
+
+    def __init__(
+        self,
+        *,
+        peer: _builtins.str = ...,
+        in_flight: _builtins.int = ...,
+        max_unacked: _builtins.int = ...,
+        connect_time: _timestamp_pb2.Timestamp | None = ...,
+        replica: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["connect_time", b"connect_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connect_time", b"connect_time", "in_flight", b"in_flight", "max_unacked", b"max_unacked", "peer", b"peer", "replica", b"replica"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GroupMember: _TypeAlias = GroupMember  # noqa: Y015
+
+@_typing.final
+class ConsumerGroup(_message.Message):
+    """A consumer group: its filter, position and health."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    SHOP_FIELD_NUMBER: _builtins.int
+    KINDS_FIELD_NUMBER: _builtins.int
+    ACKED_THROUGH_SEQUENCE_FIELD_NUMBER: _builtins.int
+    LAG_FIELD_NUMBER: _builtins.int
+    IN_FLIGHT_FIELD_NUMBER: _builtins.int
+    PARKED_FIELD_NUMBER: _builtins.int
+    MEMBERS_FIELD_NUMBER: _builtins.int
+    MAX_ATTEMPTS_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    HEAD_SEQUENCE_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The group's name."""
+    shop: _builtins.str
+    """The group's shop filter; empty means every shop."""
+    acked_through_sequence: _builtins.int
+    """Every matching event up to this sequence is acknowledged or parked."""
+    lag: _builtins.int
+    """How many matching events after acked_through_sequence are not yet acknowledged or parked."""
+    in_flight: _builtins.int
+    """Deliveries handed to members and not yet acknowledged."""
+    parked: _builtins.int
+    """Events parked after the maximum number of attempts."""
+    max_attempts: _builtins.int
+    """How many attempts an event gets before it is parked (5)."""
+    head_sequence: _builtins.int
+    """The newest sequence of the log when this answer was made."""
+    @_builtins.property
+    def kinds(self) -> _containers.RepeatedScalarFieldContainer[_events_pb2.EventKind.ValueType]:
+        """The group's kinds filter; empty means every kind."""
+
+    @_builtins.property
+    def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___GroupMember]:
+        """The members connected now, on every replica."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When the group was created."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        shop: _builtins.str = ...,
+        kinds: _abc.Iterable[_events_pb2.EventKind.ValueType] | None = ...,
+        acked_through_sequence: _builtins.int = ...,
+        lag: _builtins.int = ...,
+        in_flight: _builtins.int = ...,
+        parked: _builtins.int = ...,
+        members: _abc.Iterable[Global___GroupMember] | None = ...,
+        max_attempts: _builtins.int = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        head_sequence: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acked_through_sequence", b"acked_through_sequence", "create_time", b"create_time", "head_sequence", b"head_sequence", "in_flight", b"in_flight", "kinds", b"kinds", "lag", b"lag", "max_attempts", b"max_attempts", "members", b"members", "name", b"name", "parked", b"parked", "shop", b"shop"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConsumerGroup: _TypeAlias = ConsumerGroup  # noqa: Y015
+
+@_typing.final
+class ListGroupsRequest(_message.Message):
+    """Request of ListGroups; it has no parameters."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListGroupsRequest: _TypeAlias = ListGroupsRequest  # noqa: Y015
+
+@_typing.final
+class ListGroupsResponse(_message.Message):
+    """Response of ListGroups."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUPS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def groups(self) -> _containers.RepeatedCompositeFieldContainer[Global___ConsumerGroup]:
+        """Every group, by name; at most 1,000."""
+
+    def __init__(
+        self,
+        *,
+        groups: _abc.Iterable[Global___ConsumerGroup] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["groups", b"groups"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListGroupsResponse: _TypeAlias = ListGroupsResponse  # noqa: Y015
+
+@_typing.final
+class GetGroupRequest(_message.Message):
+    """Request of GetGroup."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUP_FIELD_NUMBER: _builtins.int
+    group: _builtins.str
+    """The group's name."""
+    def __init__(
+        self,
+        *,
+        group: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["group", b"group"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetGroupRequest: _TypeAlias = GetGroupRequest  # noqa: Y015
+
+@_typing.final
+class GetGroupResponse(_message.Message):
+    """Response of GetGroup."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUP_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def group(self) -> Global___ConsumerGroup:
+        """The group."""
+
+    def __init__(
+        self,
+        *,
+        group: Global___ConsumerGroup | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["group", b"group"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["group", b"group"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetGroupResponse: _TypeAlias = GetGroupResponse  # noqa: Y015
+
+@_typing.final
+class ParkedEvent(_message.Message):
+    """An event a group parked after its maximum number of attempts."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENT_FIELD_NUMBER: _builtins.int
+    ATTEMPTS_FIELD_NUMBER: _builtins.int
+    LAST_ERROR_FIELD_NUMBER: _builtins.int
+    PARK_TIME_FIELD_NUMBER: _builtins.int
+    attempts: _builtins.int
+    """How many attempts it had."""
+    last_error: _builtins.str
+    """The reason of the last nack, or "ack deadline expired"."""
+    @_builtins.property
+    def event(self) -> _events_pb2.Event:
+        """The event."""
+
+    @_builtins.property
+    def park_time(self) -> _timestamp_pb2.Timestamp:
+        """When it was parked."""
+
+    def __init__(
+        self,
+        *,
+        event: _events_pb2.Event | None = ...,
+        attempts: _builtins.int = ...,
+        last_error: _builtins.str = ...,
+        park_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "park_time", b"park_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "event", b"event", "last_error", b"last_error", "park_time", b"park_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ParkedEvent: _TypeAlias = ParkedEvent  # noqa: Y015
+
+@_typing.final
+class ListParkedEventsRequest(_message.Message):
+    """Request of ListParkedEvents."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUP_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    group: _builtins.str
+    """The group's name."""
+    page_size: _builtins.int
+    """The most events to return; 0 means 100, and at most 1,000 are returned."""
+    page_token: _builtins.str
+    """The next_page_token of the previous page; empty for the first page."""
+    def __init__(
+        self,
+        *,
+        group: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["group", b"group", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListParkedEventsRequest: _TypeAlias = ListParkedEventsRequest  # noqa: Y015
+
+@_typing.final
+class ListParkedEventsResponse(_message.Message):
+    """Response of ListParkedEvents."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """The token of the next page; empty on the last page."""
+    @_builtins.property
+    def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___ParkedEvent]:
+        """The parked events of this page, in sequence order."""
+
+    def __init__(
+        self,
+        *,
+        events: _abc.Iterable[Global___ParkedEvent] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListParkedEventsResponse: _TypeAlias = ListParkedEventsResponse  # noqa: Y015
+
+@_typing.final
+class RedriveParkedEventsRequest(_message.Message):
+    """Request of RedriveParkedEvents."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUP_FIELD_NUMBER: _builtins.int
+    SEQUENCES_FIELD_NUMBER: _builtins.int
+    group: _builtins.str
+    """The group's name."""
+    @_builtins.property
+    def sequences(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """The sequences of the parked events to redrive; empty means every parked event of the group.
+        At most 1,000.
+        """
+
+    def __init__(
+        self,
+        *,
+        group: _builtins.str = ...,
+        sequences: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["group", b"group", "sequences", b"sequences"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RedriveParkedEventsRequest: _TypeAlias = RedriveParkedEventsRequest  # noqa: Y015
+
+@_typing.final
+class RedriveParkedEventsResponse(_message.Message):
+    """Response of RedriveParkedEvents."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REDRIVEN_FIELD_NUMBER: _builtins.int
+    redriven: _builtins.int
+    """How many parked events were put back."""
+    def __init__(
+        self,
+        *,
+        redriven: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["redriven", b"redriven"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RedriveParkedEventsResponse: _TypeAlias = RedriveParkedEventsResponse  # noqa: Y015
+
+@_typing.final
+class DeleteGroupRequest(_message.Message):
+    """Request of DeleteGroup."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUP_FIELD_NUMBER: _builtins.int
+    group: _builtins.str
+    """The group's name."""
+    def __init__(
+        self,
+        *,
+        group: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["group", b"group"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteGroupRequest: _TypeAlias = DeleteGroupRequest  # noqa: Y015
+
+@_typing.final
+class DeleteGroupResponse(_message.Message):
+    """Response of DeleteGroup; it has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteGroupResponse: _TypeAlias = DeleteGroupResponse  # noqa: Y015
+
+@_typing.final
+class SeekGroupRequest(_message.Message):
+    """Request of SeekGroup."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUP_FIELD_NUMBER: _builtins.int
+    SEQUENCE_FIELD_NUMBER: _builtins.int
+    TIME_FIELD_NUMBER: _builtins.int
+    group: _builtins.str
+    """The group's name."""
+    sequence: _builtins.int
+    """Events after this sequence are delivered next."""
+    @_builtins.property
+    def time(self) -> _timestamp_pb2.Timestamp:
+        """Events received after this time are delivered next."""
+
+    def __init__(
+        self,
+        *,
+        group: _builtins.str = ...,
+        sequence: _builtins.int = ...,
+        time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["sequence", b"sequence", "target", b"target", "time", b"time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["group", b"group", "sequence", b"sequence", "target", b"target", "time", b"time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_target: _TypeAlias = _typing.Literal["sequence", "time"]  # noqa: Y015
+    _WhichOneofArgType_target: _TypeAlias = _typing.Literal["target", b"target"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_target) -> _WhichOneofReturnType_target | None: ...
+
+Global___SeekGroupRequest: _TypeAlias = SeekGroupRequest  # noqa: Y015
+
+@_typing.final
+class SeekGroupResponse(_message.Message):
+    """Response of SeekGroup."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUP_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def group(self) -> Global___ConsumerGroup:
+        """The group after the move; its acked_through_sequence is where it now stands."""
+
+    def __init__(
+        self,
+        *,
+        group: Global___ConsumerGroup | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["group", b"group"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["group", b"group"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SeekGroupResponse: _TypeAlias = SeekGroupResponse  # noqa: Y015

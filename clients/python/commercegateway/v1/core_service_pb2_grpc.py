@@ -95,6 +95,41 @@ class CoreServiceStub:
                 request_serializer=commercegateway_dot_v1_dot_core__service__pb2.GetCoreStatusRequest.SerializeToString,
                 response_deserializer=commercegateway_dot_v1_dot_core__service__pb2.GetCoreStatusResponse.FromString,
                 _registered_method=True)
+        self.ConsumeEvents = channel.stream_stream(
+                '/commercegateway.v1.CoreService/ConsumeEvents',
+                request_serializer=commercegateway_dot_v1_dot_core__service__pb2.ConsumeEventsRequest.SerializeToString,
+                response_deserializer=commercegateway_dot_v1_dot_core__service__pb2.ConsumeEventsResponse.FromString,
+                _registered_method=True)
+        self.ListGroups = channel.unary_unary(
+                '/commercegateway.v1.CoreService/ListGroups',
+                request_serializer=commercegateway_dot_v1_dot_core__service__pb2.ListGroupsRequest.SerializeToString,
+                response_deserializer=commercegateway_dot_v1_dot_core__service__pb2.ListGroupsResponse.FromString,
+                _registered_method=True)
+        self.GetGroup = channel.unary_unary(
+                '/commercegateway.v1.CoreService/GetGroup',
+                request_serializer=commercegateway_dot_v1_dot_core__service__pb2.GetGroupRequest.SerializeToString,
+                response_deserializer=commercegateway_dot_v1_dot_core__service__pb2.GetGroupResponse.FromString,
+                _registered_method=True)
+        self.ListParkedEvents = channel.unary_unary(
+                '/commercegateway.v1.CoreService/ListParkedEvents',
+                request_serializer=commercegateway_dot_v1_dot_core__service__pb2.ListParkedEventsRequest.SerializeToString,
+                response_deserializer=commercegateway_dot_v1_dot_core__service__pb2.ListParkedEventsResponse.FromString,
+                _registered_method=True)
+        self.RedriveParkedEvents = channel.unary_unary(
+                '/commercegateway.v1.CoreService/RedriveParkedEvents',
+                request_serializer=commercegateway_dot_v1_dot_core__service__pb2.RedriveParkedEventsRequest.SerializeToString,
+                response_deserializer=commercegateway_dot_v1_dot_core__service__pb2.RedriveParkedEventsResponse.FromString,
+                _registered_method=True)
+        self.DeleteGroup = channel.unary_unary(
+                '/commercegateway.v1.CoreService/DeleteGroup',
+                request_serializer=commercegateway_dot_v1_dot_core__service__pb2.DeleteGroupRequest.SerializeToString,
+                response_deserializer=commercegateway_dot_v1_dot_core__service__pb2.DeleteGroupResponse.FromString,
+                _registered_method=True)
+        self.SeekGroup = channel.unary_unary(
+                '/commercegateway.v1.CoreService/SeekGroup',
+                request_serializer=commercegateway_dot_v1_dot_core__service__pb2.SeekGroupRequest.SerializeToString,
+                response_deserializer=commercegateway_dot_v1_dot_core__service__pb2.SeekGroupResponse.FromString,
+                _registered_method=True)
 
 
 class CoreServiceServicer:
@@ -183,6 +218,65 @@ class CoreServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ConsumeEvents(self, request_iterator, context):
+        """Consumes the events of a consumer group: each matching event goes to one live member at a
+        time, and is delivered again (to any member) until it is acknowledged or parked. The first
+        request names the group (created on first use), its filter, start position and limits; then
+        acks, nacks and deadline extensions flow up while batches of deliveries flow down, each
+        response bounded in bytes; a response with no deliveries is a heartbeat. Events with the
+        same key (shop and inventory item and location, shop and order, session) are delivered in
+        log order, the next only after the previous is acknowledged or parked. Needs the subscriber
+        role (read).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListGroups(self, request, context):
+        """Lists the consumer groups with their lag, in-flight count, members and parked count.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGroup(self, request, context):
+        """Returns one consumer group; NOT_FOUND when it does not exist.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListParkedEvents(self, request, context):
+        """Lists the events a group parked after its maximum number of attempts, a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RedriveParkedEvents(self, request, context):
+        """Puts parked events of a group back to be delivered again, with a fresh attempt count.
+        Needs a role that may write.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteGroup(self, request, context):
+        """Deletes a consumer group and everything stored for it; its connected members are ended
+        with NOT_FOUND. Needs a role that may write.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SeekGroup(self, request, context):
+        """Moves a consumer group's position to a sequence or a time: events after it are delivered
+        (again), events up to it are treated as acknowledged. Needs a role that may write.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CoreServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -230,6 +324,41 @@ def add_CoreServiceServicer_to_server(servicer, server):
                     servicer.GetCoreStatus,
                     request_deserializer=commercegateway_dot_v1_dot_core__service__pb2.GetCoreStatusRequest.FromString,
                     response_serializer=commercegateway_dot_v1_dot_core__service__pb2.GetCoreStatusResponse.SerializeToString,
+            ),
+            'ConsumeEvents': grpc.stream_stream_rpc_method_handler(
+                    servicer.ConsumeEvents,
+                    request_deserializer=commercegateway_dot_v1_dot_core__service__pb2.ConsumeEventsRequest.FromString,
+                    response_serializer=commercegateway_dot_v1_dot_core__service__pb2.ConsumeEventsResponse.SerializeToString,
+            ),
+            'ListGroups': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGroups,
+                    request_deserializer=commercegateway_dot_v1_dot_core__service__pb2.ListGroupsRequest.FromString,
+                    response_serializer=commercegateway_dot_v1_dot_core__service__pb2.ListGroupsResponse.SerializeToString,
+            ),
+            'GetGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGroup,
+                    request_deserializer=commercegateway_dot_v1_dot_core__service__pb2.GetGroupRequest.FromString,
+                    response_serializer=commercegateway_dot_v1_dot_core__service__pb2.GetGroupResponse.SerializeToString,
+            ),
+            'ListParkedEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListParkedEvents,
+                    request_deserializer=commercegateway_dot_v1_dot_core__service__pb2.ListParkedEventsRequest.FromString,
+                    response_serializer=commercegateway_dot_v1_dot_core__service__pb2.ListParkedEventsResponse.SerializeToString,
+            ),
+            'RedriveParkedEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.RedriveParkedEvents,
+                    request_deserializer=commercegateway_dot_v1_dot_core__service__pb2.RedriveParkedEventsRequest.FromString,
+                    response_serializer=commercegateway_dot_v1_dot_core__service__pb2.RedriveParkedEventsResponse.SerializeToString,
+            ),
+            'DeleteGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteGroup,
+                    request_deserializer=commercegateway_dot_v1_dot_core__service__pb2.DeleteGroupRequest.FromString,
+                    response_serializer=commercegateway_dot_v1_dot_core__service__pb2.DeleteGroupResponse.SerializeToString,
+            ),
+            'SeekGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.SeekGroup,
+                    request_deserializer=commercegateway_dot_v1_dot_core__service__pb2.SeekGroupRequest.FromString,
+                    response_serializer=commercegateway_dot_v1_dot_core__service__pb2.SeekGroupResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -491,6 +620,195 @@ class CoreService:
             '/commercegateway.v1.CoreService/GetCoreStatus',
             commercegateway_dot_v1_dot_core__service__pb2.GetCoreStatusRequest.SerializeToString,
             commercegateway_dot_v1_dot_core__service__pb2.GetCoreStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConsumeEvents(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/commercegateway.v1.CoreService/ConsumeEvents',
+            commercegateway_dot_v1_dot_core__service__pb2.ConsumeEventsRequest.SerializeToString,
+            commercegateway_dot_v1_dot_core__service__pb2.ConsumeEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGroups(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/commercegateway.v1.CoreService/ListGroups',
+            commercegateway_dot_v1_dot_core__service__pb2.ListGroupsRequest.SerializeToString,
+            commercegateway_dot_v1_dot_core__service__pb2.ListGroupsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/commercegateway.v1.CoreService/GetGroup',
+            commercegateway_dot_v1_dot_core__service__pb2.GetGroupRequest.SerializeToString,
+            commercegateway_dot_v1_dot_core__service__pb2.GetGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListParkedEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/commercegateway.v1.CoreService/ListParkedEvents',
+            commercegateway_dot_v1_dot_core__service__pb2.ListParkedEventsRequest.SerializeToString,
+            commercegateway_dot_v1_dot_core__service__pb2.ListParkedEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RedriveParkedEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/commercegateway.v1.CoreService/RedriveParkedEvents',
+            commercegateway_dot_v1_dot_core__service__pb2.RedriveParkedEventsRequest.SerializeToString,
+            commercegateway_dot_v1_dot_core__service__pb2.RedriveParkedEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/commercegateway.v1.CoreService/DeleteGroup',
+            commercegateway_dot_v1_dot_core__service__pb2.DeleteGroupRequest.SerializeToString,
+            commercegateway_dot_v1_dot_core__service__pb2.DeleteGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SeekGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/commercegateway.v1.CoreService/SeekGroup',
+            commercegateway_dot_v1_dot_core__service__pb2.SeekGroupRequest.SerializeToString,
+            commercegateway_dot_v1_dot_core__service__pb2.SeekGroupResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -74,6 +74,34 @@ class CoreServiceStub:
     """Returns what an operator watches: the head sequence of the log and every subscriber stream
     connected now with how far behind the head it is. Accepts the subscriber or publisher token.
     """
+    ConsumeEvents: _grpc.StreamStreamMultiCallable[_core_service_pb2.ConsumeEventsRequest, _core_service_pb2.ConsumeEventsResponse]
+    """Consumes the events of a consumer group: each matching event goes to one live member at a
+    time, and is delivered again (to any member) until it is acknowledged or parked. The first
+    request names the group (created on first use), its filter, start position and limits; then
+    acks, nacks and deadline extensions flow up while batches of deliveries flow down, each
+    response bounded in bytes; a response with no deliveries is a heartbeat. Events with the
+    same key (shop and inventory item and location, shop and order, session) are delivered in
+    log order, the next only after the previous is acknowledged or parked. Needs the subscriber
+    role (read).
+    """
+    ListGroups: _grpc.UnaryUnaryMultiCallable[_core_service_pb2.ListGroupsRequest, _core_service_pb2.ListGroupsResponse]
+    """Lists the consumer groups with their lag, in-flight count, members and parked count."""
+    GetGroup: _grpc.UnaryUnaryMultiCallable[_core_service_pb2.GetGroupRequest, _core_service_pb2.GetGroupResponse]
+    """Returns one consumer group; NOT_FOUND when it does not exist."""
+    ListParkedEvents: _grpc.UnaryUnaryMultiCallable[_core_service_pb2.ListParkedEventsRequest, _core_service_pb2.ListParkedEventsResponse]
+    """Lists the events a group parked after its maximum number of attempts, a page at a time."""
+    RedriveParkedEvents: _grpc.UnaryUnaryMultiCallable[_core_service_pb2.RedriveParkedEventsRequest, _core_service_pb2.RedriveParkedEventsResponse]
+    """Puts parked events of a group back to be delivered again, with a fresh attempt count.
+    Needs a role that may write.
+    """
+    DeleteGroup: _grpc.UnaryUnaryMultiCallable[_core_service_pb2.DeleteGroupRequest, _core_service_pb2.DeleteGroupResponse]
+    """Deletes a consumer group and everything stored for it; its connected members are ended
+    with NOT_FOUND. Needs a role that may write.
+    """
+    SeekGroup: _grpc.UnaryUnaryMultiCallable[_core_service_pb2.SeekGroupRequest, _core_service_pb2.SeekGroupResponse]
+    """Moves a consumer group's position to a sequence or a time: events after it are delivered
+    (again), events up to it are treated as acknowledged. Needs a role that may write.
+    """
 
 @_typing.type_check_only
 class CoreServiceAsyncStub(CoreServiceStub):
@@ -120,6 +148,34 @@ class CoreServiceAsyncStub(CoreServiceStub):
     GetCoreStatus: _aio.UnaryUnaryMultiCallable[_core_service_pb2.GetCoreStatusRequest, _core_service_pb2.GetCoreStatusResponse]  # type: ignore[assignment]
     """Returns what an operator watches: the head sequence of the log and every subscriber stream
     connected now with how far behind the head it is. Accepts the subscriber or publisher token.
+    """
+    ConsumeEvents: _aio.StreamStreamMultiCallable[_core_service_pb2.ConsumeEventsRequest, _core_service_pb2.ConsumeEventsResponse]  # type: ignore[assignment]
+    """Consumes the events of a consumer group: each matching event goes to one live member at a
+    time, and is delivered again (to any member) until it is acknowledged or parked. The first
+    request names the group (created on first use), its filter, start position and limits; then
+    acks, nacks and deadline extensions flow up while batches of deliveries flow down, each
+    response bounded in bytes; a response with no deliveries is a heartbeat. Events with the
+    same key (shop and inventory item and location, shop and order, session) are delivered in
+    log order, the next only after the previous is acknowledged or parked. Needs the subscriber
+    role (read).
+    """
+    ListGroups: _aio.UnaryUnaryMultiCallable[_core_service_pb2.ListGroupsRequest, _core_service_pb2.ListGroupsResponse]  # type: ignore[assignment]
+    """Lists the consumer groups with their lag, in-flight count, members and parked count."""
+    GetGroup: _aio.UnaryUnaryMultiCallable[_core_service_pb2.GetGroupRequest, _core_service_pb2.GetGroupResponse]  # type: ignore[assignment]
+    """Returns one consumer group; NOT_FOUND when it does not exist."""
+    ListParkedEvents: _aio.UnaryUnaryMultiCallable[_core_service_pb2.ListParkedEventsRequest, _core_service_pb2.ListParkedEventsResponse]  # type: ignore[assignment]
+    """Lists the events a group parked after its maximum number of attempts, a page at a time."""
+    RedriveParkedEvents: _aio.UnaryUnaryMultiCallable[_core_service_pb2.RedriveParkedEventsRequest, _core_service_pb2.RedriveParkedEventsResponse]  # type: ignore[assignment]
+    """Puts parked events of a group back to be delivered again, with a fresh attempt count.
+    Needs a role that may write.
+    """
+    DeleteGroup: _aio.UnaryUnaryMultiCallable[_core_service_pb2.DeleteGroupRequest, _core_service_pb2.DeleteGroupResponse]  # type: ignore[assignment]
+    """Deletes a consumer group and everything stored for it; its connected members are ended
+    with NOT_FOUND. Needs a role that may write.
+    """
+    SeekGroup: _aio.UnaryUnaryMultiCallable[_core_service_pb2.SeekGroupRequest, _core_service_pb2.SeekGroupResponse]  # type: ignore[assignment]
+    """Moves a consumer group's position to a sequence or a time: events after it are delivered
+    (again), events up to it are treated as acknowledged. Needs a role that may write.
     """
 
 class CoreServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -218,6 +274,76 @@ class CoreServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_core_service_pb2.GetCoreStatusResponse, _abc.Awaitable[_core_service_pb2.GetCoreStatusResponse]]:
         """Returns what an operator watches: the head sequence of the log and every subscriber stream
         connected now with how far behind the head it is. Accepts the subscriber or publisher token.
+        """
+
+    @_abc_1.abstractmethod
+    def ConsumeEvents(
+        self,
+        request_iterator: _MaybeAsyncIterator[_core_service_pb2.ConsumeEventsRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_core_service_pb2.ConsumeEventsResponse], _abc.AsyncIterator[_core_service_pb2.ConsumeEventsResponse]]:
+        """Consumes the events of a consumer group: each matching event goes to one live member at a
+        time, and is delivered again (to any member) until it is acknowledged or parked. The first
+        request names the group (created on first use), its filter, start position and limits; then
+        acks, nacks and deadline extensions flow up while batches of deliveries flow down, each
+        response bounded in bytes; a response with no deliveries is a heartbeat. Events with the
+        same key (shop and inventory item and location, shop and order, session) are delivered in
+        log order, the next only after the previous is acknowledged or parked. Needs the subscriber
+        role (read).
+        """
+
+    @_abc_1.abstractmethod
+    def ListGroups(
+        self,
+        request: _core_service_pb2.ListGroupsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_core_service_pb2.ListGroupsResponse, _abc.Awaitable[_core_service_pb2.ListGroupsResponse]]:
+        """Lists the consumer groups with their lag, in-flight count, members and parked count."""
+
+    @_abc_1.abstractmethod
+    def GetGroup(
+        self,
+        request: _core_service_pb2.GetGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_core_service_pb2.GetGroupResponse, _abc.Awaitable[_core_service_pb2.GetGroupResponse]]:
+        """Returns one consumer group; NOT_FOUND when it does not exist."""
+
+    @_abc_1.abstractmethod
+    def ListParkedEvents(
+        self,
+        request: _core_service_pb2.ListParkedEventsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_core_service_pb2.ListParkedEventsResponse, _abc.Awaitable[_core_service_pb2.ListParkedEventsResponse]]:
+        """Lists the events a group parked after its maximum number of attempts, a page at a time."""
+
+    @_abc_1.abstractmethod
+    def RedriveParkedEvents(
+        self,
+        request: _core_service_pb2.RedriveParkedEventsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_core_service_pb2.RedriveParkedEventsResponse, _abc.Awaitable[_core_service_pb2.RedriveParkedEventsResponse]]:
+        """Puts parked events of a group back to be delivered again, with a fresh attempt count.
+        Needs a role that may write.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteGroup(
+        self,
+        request: _core_service_pb2.DeleteGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_core_service_pb2.DeleteGroupResponse, _abc.Awaitable[_core_service_pb2.DeleteGroupResponse]]:
+        """Deletes a consumer group and everything stored for it; its connected members are ended
+        with NOT_FOUND. Needs a role that may write.
+        """
+
+    @_abc_1.abstractmethod
+    def SeekGroup(
+        self,
+        request: _core_service_pb2.SeekGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_core_service_pb2.SeekGroupResponse, _abc.Awaitable[_core_service_pb2.SeekGroupResponse]]:
+        """Moves a consumer group's position to a sequence or a time: events after it are delivered
+        (again), events up to it are treated as acknowledged. Needs a role that may write.
         """
 
 def add_CoreServiceServicer_to_server(servicer: CoreServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
