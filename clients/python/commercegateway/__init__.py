@@ -1,10 +1,12 @@
-"""Python client of the commerce-gateway core: typed calls, resumable subscriptions, callbacks."""
+"""Python client of the commerce-gateway core: typed calls, resumable subscriptions, consumer
+groups, callbacks."""
 
 import logging
 
 from commercegateway.callbacks import CATALOG_KINDS, run_callbacks
 from commercegateway.client import CoreClient
 from commercegateway.config import BackoffPolicy, TlsConfig
+from commercegateway.consumer import Delivery, GroupConsumer
 from commercegateway.cursor import CursorFile, CursorFileError
 from commercegateway.errors import CoreError, CursorExpiredError, Reason
 from commercegateway.subscriptions import ReconnectedInfo, ReconnectInfo, Subscription
@@ -20,6 +22,8 @@ __all__ = [
     "CursorExpiredError",
     "CursorFile",
     "CursorFileError",
+    "Delivery",
+    "GroupConsumer",
     "Reason",
     "ReconnectInfo",
     "ReconnectedInfo",

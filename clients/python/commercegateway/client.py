@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import grpc
 
 from commercegateway.config import BackoffPolicy, TlsConfig, build_channel, resolve_tls
+from commercegateway.consumer import (
+    MAX_UNACKED,
+    ConsumeCall,
+    GroupConsumer,
+    check_group_name,
+    whole_seconds,
+)
 from commercegateway.cursor import CursorLike
 from commercegateway.errors import from_rpc_error
 from commercegateway.subscriptions import ReconnectHook, StreamSettings, Subscription
@@ -240,3 +248,106 @@ class CoreClient:
             on_reconnect=on_reconnect,
             settings=self._streams,
         )
+
+    def consume(
+        self,
+        group: str,
+        *,
+        kinds: Iterable[events_pb2.EventKind.ValueType] = (),
+        shop: str = "",
+        start_after: int | None = None,
+        max_unacked: int = 100,
+        ack_deadline: timedelta = timedelta(seconds=30),
+        on_reconnect: ReconnectHook | None = None,
+    ) -> GroupConsumer:
+        """Joins consumer group `group` as a member: an async iterator of `Delivery` objects.
+
+        The group is created on first use with this filter (`kinds`, empty: every kind;
+        `shop`, empty: every shop) and starts after sequence `start_after` (None: from now);
+        a later member must give the same filter, and `start_after` is then ignored. This
+        member holds at most `max_unacked` (1 to 1,000) unacknowledged deliveries; one not
+        acknowledged or extended within `ack_deadline` (1 s to 1 h, rounded up to seconds)
+        goes to another member. See `GroupConsumer` and `Delivery`.
+
+        Raises:
+            ValueError: a malformed group name, or a limit out of range.
+        """
+        check_group_name(group)
+        if not 1 <= max_unacked <= MAX_UNACKED:
+            raise ValueError(f"max_unacked must be 1 to {MAX_UNACKED}, got {max_unacked}")
+        start = pb.ConsumeStart(
+            group=group,
+            shop=shop,
+            kinds=list(kinds),
+            start_after_sequence=start_after,
+            max_unacked=max_unacked,
+            ack_deadline_seconds=whole_seconds(ack_deadline, minimum=1, name="ack_deadline"),
+        )
+
+        def open_call() -> ConsumeCall:
+            return self._stub.ConsumeEvents(None, metadata=self._metadata)
+
+        return GroupConsumer(
+            group=group,
+            start=start,
+            open_call=open_call,
+            on_reconnect=on_reconnect,
+            settings=self._streams,
+        )
+
+    async def list_groups(self, *, timeout: float | None = None) -> list[pb.ConsumerGroup]:
+        """Returns every consumer group, by name, with its lag, in-flight and parked counts."""
+        response = await self._unary(self._stub.ListGroups, pb.ListGroupsRequest(), timeout)
+        return list(response.groups)
+
+    async def get_group(self, group: str, *, timeout: float | None = None) -> pb.ConsumerGroup:
+        """Returns one consumer group with its members (NOT_FOUND when it does not exist)."""
+        request = pb.GetGroupRequest(group=group)
+        return (await self._unary(self._stub.GetGroup, request, timeout)).group
+
+    async def list_parked_events(
+        self,
+        group: str,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> pb.ListParkedEventsResponse:
+        """Returns one page of a group's parked events, in sequence order (0: 100 a page)."""
+        request = pb.ListParkedEventsRequest(
+            group=group, page_size=page_size, page_token=page_token
+        )
+        return await self._unary(self._stub.ListParkedEvents, request, timeout)
+
+    async def redrive_parked_events(
+        self, group: str, sequences: Iterable[int] = (), *, timeout: float | None = None
+    ) -> int:
+        """Puts parked events back into the group (empty `sequences`: every parked event);
+        returns how many were put back."""
+        request = pb.RedriveParkedEventsRequest(group=group, sequences=list(sequences))
+        return (await self._unary(self._stub.RedriveParkedEvents, request, timeout)).redriven
+
+    async def delete_group(self, group: str, *, timeout: float | None = None) -> None:
+        """Deletes a group with its position and parked events (NOT_FOUND when unknown)."""
+        await self._unary(self._stub.DeleteGroup, pb.DeleteGroupRequest(group=group), timeout)
+
+    async def seek_group(
+        self,
+        group: str,
+        *,
+        sequence: int | None = None,
+        time: datetime | None = None,
+        timeout: float | None = None,
+    ) -> pb.ConsumerGroup:
+        """Moves a group: events after `sequence`, or received after `time` (an aware
+        datetime), are delivered next; give exactly one. Returns the group after the move."""
+        if (sequence is None) == (time is None):
+            raise ValueError("seek_group needs exactly one of sequence or time")
+        request = pb.SeekGroupRequest(group=group)
+        if sequence is not None:
+            request.sequence = sequence
+        elif time is not None:
+            if time.tzinfo is None:
+                raise ValueError("seek_group needs an aware datetime (with a time zone)")
+            request.time.FromDatetime(time)
+        return (await self._unary(self._stub.SeekGroup, request, timeout)).group

@@ -48,7 +48,8 @@ class ReconnectInfo:
     """What an `on_reconnect` hook is told before the client waits and reopens a stream.
 
     Attributes:
-        stream: which subscription: "alerts", "orders" or "events".
+        stream: which subscription: "alerts", "orders", "events", or "group NAME" for a
+            consumer group.
         attempt: consecutive failed attempts so far, from 1.
         delay: seconds the client waits before reopening.
         cursor: the sequence the stream resumes after; None resumes live from now.
@@ -70,7 +71,8 @@ class ReconnectedInfo:
     """What an `on_reconnected` hook is told once the core accepted a reopened stream.
 
     Attributes:
-        stream: which subscription: "alerts", "orders" or "events".
+        stream: which subscription: "alerts", "orders", "events", or "group NAME" for a
+            consumer group.
         attempts: how many reconnection attempts it took, from 1.
         cursor: the sequence the stream resumed after; None resumed live from now.
     """
