@@ -28,6 +28,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "bridge": ("bridge.cli", "Start the HTTP bridge that platforms post webhooks to."),
     "send": ("bridge.send", "Sign a sample or given payload as a platform would and post it."),
     "tail": ("commercegateway.tail", "Subscribe to the core and print items as they arrive."),
+    "groups": (
+        "commercegateway.groups_cli",
+        "List, show, re-drive, seek and delete consumer groups on the core.",
+    ),
     "quarantine": ("bridge.quarantine_cli", "List, show and re-drive quarantined deliveries."),
     "outbox": ("bridge.outbox_cli", "List, show, re-drive and drop outbox entries (parked ones)."),
 }

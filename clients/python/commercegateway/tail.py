@@ -15,10 +15,12 @@ from typing import Any
 
 from commercegateway.client import CoreClient
 from commercegateway.config import TlsConfig
+from commercegateway.consumer import check_group_name
 from commercegateway.cursor import CursorFileError
 from commercegateway.errors import CoreError
 from commercegateway.render import render_json, render_text
 from commercegateway.subscriptions import ReconnectedInfo, ReconnectInfo, Subscription
+from commercegateway.tail_group import follow_group
 from commercegateway.v1 import events_pb2
 
 DEFAULT_CORE = "127.0.0.1:50051"
@@ -44,6 +46,13 @@ def _kind(text: str) -> events_pb2.EventKind.ValueType:
     if name not in KIND_NAMES:
         raise argparse.ArgumentTypeError(f"unknown kind {text!r}; one of {', '.join(KIND_NAMES)}")
     return events_pb2.EventKind.Value(f"EVENT_KIND_{name.upper()}")
+
+
+def _group(text: str) -> str:
+    try:
+        return check_group_name(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -84,6 +93,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--cursor-file",
         type=Path,
         help="resume from and keep the cursor in this file across runs (overrides --after)",
+    )
+    parser.add_argument(
+        "--group",
+        type=_group,
+        metavar="GROUP",
+        help="consume as a member of this consumer group: print each event, then acknowledge "
+        "it (orders and alerts print the group's order and inventory events; --after is "
+        "where a new group starts)",
     )
     parser.add_argument(
         "--tls", action="store_true", help="connect with TLS, trusting the system's roots"
@@ -157,6 +174,8 @@ async def _follow(args: argparse.Namespace, target: str, token: str | None) -> i
     tls = TlsConfig(args.tls_ca) if args.tls_ca else bool(args.tls)
     render = render_json if args.json else render_text
     async with CoreClient(target, token=token, tls=tls) as client:
+        if args.group is not None:
+            return await follow_group(client, args, target, render)
         subscription = _subscribe(client, args)
         subscription.on_reconnected = _reconnected_reporter(target)
         start = "live from now" if args.after is None else f"after sequence {args.after}"
@@ -186,6 +205,12 @@ def main(args: argparse.Namespace) -> int:
     _interruptible()
     if args.kind and args.stream != "events":
         print("tail: --kind applies only to 'tail events'", file=sys.stderr)
+        return 2
+    if args.group is not None and args.cursor_file is not None:
+        print(
+            "tail: --cursor-file does not apply with --group (the core keeps its position)",
+            file=sys.stderr,
+        )
         return 2
     target = args.core or os.environ.get("COMMERCE_GATEWAY_CORE") or DEFAULT_CORE
     token = args.token or os.environ.get("COMMERCE_GATEWAY_TOKEN") or None
