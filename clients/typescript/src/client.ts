@@ -3,10 +3,13 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { type CallOptions, type Client, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.js";
+import { checkGroupName, type ConsumeOptions, GroupConsumer, MAX_UNACKED, wholeSeconds } from "./consumer.js";
 import { toCoreError } from "./errors.js";
 import {
+  type ConsumerGroup,
   CoreService,
   type InventoryLevel,
+  type ListParkedEventsResponse,
   type ListInventoryLevelsResponse,
   type PublishResult,
   type Session,
@@ -15,6 +18,7 @@ import {
   type SubscribeInventoryAlertsResponse,
   type SubscribeOrderCompletionsResponse,
 } from "./gen/commercegateway/v1/core_service_pb.js";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Event, EventKind, EventSchema, InventoryAlert, OrderCompletion } from "./gen/commercegateway/v1/events_pb.js";
 import { type StreamSettings, type SubscribeOptions, Subscription } from "./subscription.js";
 
@@ -169,5 +173,59 @@ export class CoreClient {
       options,
       this.#streams,
     );
+  }
+
+  /**
+   * Joins consumer group `group` as a member: an async iterable of Delivery objects (see
+   * GroupConsumer). The group is created on first use with this filter and start; a later
+   * member must give the same filter. Throws for a malformed name or a limit out of range.
+   */
+  consume(group: string, options: ConsumeOptions = {}): GroupConsumer {
+    checkGroupName(group);
+    const maxUnacked = options.maxUnacked ?? 100;
+    if (!Number.isInteger(maxUnacked) || maxUnacked < 1 || maxUnacked > MAX_UNACKED) {
+      throw new RangeError(`maxUnacked must be 1 to ${MAX_UNACKED}, got ${maxUnacked}`);
+    }
+    const start = {
+      group,
+      shop: options.shop ?? "",
+      kinds: options.kinds ?? [],
+      startAfterSequence: options.startAfter,
+      maxUnacked,
+      ackDeadlineSeconds: wholeSeconds(options.ackDeadlineSeconds ?? 30, 1, "ackDeadlineSeconds"),
+    };
+    return new GroupConsumer(group, start, (requests, signal) => this.#client.consumeEvents(requests, { signal }), options, this.#streams);
+  }
+
+  /** Returns every consumer group, by name, with its lag, in-flight and parked counts. */
+  async listGroups(): Promise<ConsumerGroup[]> {
+    return (await this.#unary((o) => this.#client.listGroups({}, o))).groups;
+  }
+
+  /** Returns one consumer group with its members (NOT_FOUND when it does not exist). */
+  async getGroup(group: string): Promise<ConsumerGroup | undefined> {
+    return (await this.#unary((o) => this.#client.getGroup({ group }, o))).group;
+  }
+
+  /** Returns one page of a group's parked events, in sequence order (pageSize 0: 100). */
+  listParkedEvents(group: string, request: { pageSize?: number; pageToken?: string } = {}): Promise<ListParkedEventsResponse> {
+    return this.#unary((o) => this.#client.listParkedEvents({ group, ...request }, o));
+  }
+
+  /** Puts parked events back (no sequences: every one); returns how many were put back. */
+  async redriveParkedEvents(group: string, sequences: bigint[] = []): Promise<bigint> {
+    return (await this.#unary((o) => this.#client.redriveParkedEvents({ group, sequences }, o))).redriven;
+  }
+
+  /** Deletes a group with its position and parked events. */
+  async deleteGroup(group: string): Promise<void> {
+    await this.#unary((o) => this.#client.deleteGroup({ group }, o));
+  }
+
+  /** Moves a group: events after `to` (a sequence, or a receive time) are delivered next. */
+  async seekGroup(group: string, to: bigint | Date): Promise<ConsumerGroup | undefined> {
+    const target =
+      typeof to === "bigint" ? { case: "sequence" as const, value: to } : { case: "time" as const, value: timestampFromDate(to) };
+    return (await this.#unary((o) => this.#client.seekGroup({ group, target }, o))).group;
   }
 }

@@ -2,6 +2,14 @@
 export { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelayMs } from "./backoff.js";
 export { CoreClient, type CoreClientOptions, MAX_RECEIVE_MESSAGE_BYTES } from "./client.js";
 export {
+  type ConsumeOptions,
+  Delivery,
+  GroupConsumer,
+  MAX_REASON_BYTES,
+  MAX_UNACKED,
+  truncateReason,
+} from "./consumer.js";
+export {
   CURSOR_EXPIRED,
   CoreError,
   CursorExpiredError,
