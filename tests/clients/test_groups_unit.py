@@ -1,0 +1,95 @@
+"""Pure parts of the consumer-group client: limits, reasons, requests, CLI parsing."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from commercegateway.callbacks import failure_reason
+from commercegateway.consumer import (
+    MAX_REASON_BYTES,
+    answers_request,
+    check_group_name,
+    truncate_reason,
+    whole_seconds,
+)
+from commercegateway.groups_cli import parse_seek_target
+from commercegateway.tail_group import group_kinds
+from commercegateway.v1 import core_service_pb2 as pb
+from commercegateway.v1 import events_pb2
+
+pytestmark = pytest.mark.unit  # pure: no core, bridge, database or other process
+
+
+def test_reason_is_cut_to_1024_utf8_bytes_never_inside_a_character() -> None:
+    assert truncate_reason("short") == "short"
+    cut = truncate_reason("é" * 600)  # 1,200 bytes
+    assert len(cut.encode("utf-8")) == MAX_REASON_BYTES
+    assert cut == "é" * 512
+    odd = truncate_reason("x" + "é" * 600)  # the 1,024th byte is half a character
+    assert len(odd.encode("utf-8")) == MAX_REASON_BYTES - 1
+    assert odd.endswith("é")
+
+
+def test_failure_reason_names_the_exception_type_and_message_within_the_bound() -> None:
+    assert failure_reason(RuntimeError("model timed out")) == "RuntimeError: model timed out"
+    assert failure_reason(KeyError()) == "KeyError"
+    assert len(failure_reason(ValueError("v" * 5000)).encode()) == MAX_REASON_BYTES
+
+
+def test_whole_seconds_rounds_up_and_enforces_the_bounds() -> None:
+    assert whole_seconds(0.2, minimum=1, name="extension") == 1
+    assert whole_seconds(timedelta(minutes=2), minimum=1, name="extension") == 120
+    assert whole_seconds(0, minimum=0, name="delay") == 0
+    for bad in (0, 3601, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="extension must be 1 to 3600 seconds"):
+            whole_seconds(bad, minimum=1, name="extension")
+    with pytest.raises(ValueError, match="delay"):
+        whole_seconds(-1, minimum=0, name="delay")
+
+
+def test_group_names_follow_the_proto_rule() -> None:
+    assert check_group_name("session-finalizer.v2_a") == "session-finalizer.v2_a"
+    for bad in ("", "a" * 129, "with space", "slash/name", "ünï"):
+        with pytest.raises(ValueError, match="group name"):
+            check_group_name(bad)
+
+
+def test_answers_ready_at_once_go_out_in_one_request() -> None:
+    request = answers_request(
+        [
+            "a1",
+            pb.ConsumeNack(ack_id="n1", reason="boom", delay_seconds=3),
+            pb.ConsumeExtension(ack_id="e1", seconds=60),
+            "a2",
+        ]
+    )
+    assert list(request.ack_ids) == ["a1", "a2"]
+    assert [(n.ack_id, n.reason, n.delay_seconds) for n in request.nacks] == [("n1", "boom", 3)]
+    assert [(e.ack_id, e.seconds) for e in request.extensions] == [("e1", 60)]
+    assert not request.HasField("start")
+
+
+def test_seek_target_is_a_sequence_or_an_aware_iso_time() -> None:
+    assert parse_seek_target("42") == 42
+    assert parse_seek_target("2026-01-31T12:00:00Z") == datetime(2026, 1, 31, 12, tzinfo=UTC)
+    with pytest.raises(argparse.ArgumentTypeError, match="time zone"):
+        parse_seek_target("2026-01-31T12:00:00")
+    with pytest.raises(argparse.ArgumentTypeError, match="sequence number or an ISO-8601"):
+        parse_seek_target("yesterday")
+
+
+def test_tail_group_kinds_per_stream() -> None:
+    def kinds(stream: str, kind: list[int]) -> tuple[int, ...]:
+        return group_kinds(argparse.Namespace(stream=stream, kind=kind))
+
+    assert kinds("orders", []) == (
+        events_pb2.EVENT_KIND_ORDER_CREATED,
+        events_pb2.EVENT_KIND_CHECKOUT_COMPLETED,
+    )
+    assert kinds("alerts", []) == (events_pb2.EVENT_KIND_INVENTORY_UPDATED,)
+    assert kinds("events", []) == ()
+    assert kinds("events", [events_pb2.EVENT_KIND_PRODUCT_UPDATED]) == (
+        events_pb2.EVENT_KIND_PRODUCT_UPDATED,
+    )
