@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
-from commercegateway.callbacks import failure_reason
+from commercegateway.callbacks import failure_reason, handle_delivery
 from commercegateway.consumer import (
     MAX_REASON_BYTES,
+    Delivery,
     answers_request,
     check_group_name,
     truncate_reason,
@@ -93,3 +95,38 @@ def test_tail_group_kinds_per_stream() -> None:
     assert kinds("events", [events_pb2.EVENT_KIND_PRODUCT_UPDATED]) == (
         events_pb2.EVENT_KIND_PRODUCT_UPDATED,
     )
+
+
+class _Answers:
+    """Stands in for a Delivery: records how it was answered."""
+
+    def __init__(self) -> None:
+        self.event = events_pb2.Event(sequence=7)
+        self.attempt = 1
+        self.answers: list[tuple[str, str]] = []
+
+    async def ack(self) -> bool:
+        self.answers.append(("ack", ""))
+        return True
+
+    async def nack(self, reason: str = "") -> bool:
+        self.answers.append(("nack", reason))
+        return True
+
+
+async def test_handle_delivery_acks_on_return_and_nacks_with_the_error_on_raise() -> None:
+    returned, raised = _Answers(), _Answers()
+
+    async def fine(event: events_pb2.Event) -> None:
+        assert event.sequence == 7
+
+    def broken(event: events_pb2.Event) -> None:
+        raise LookupError("x" * 2000)
+
+    await handle_delivery(cast(Delivery, returned), fine)
+    await handle_delivery(cast(Delivery, raised), broken)
+    assert returned.answers == [("ack", "")]
+    ((answer, reason),) = raised.answers
+    assert answer == "nack"
+    assert reason.startswith("LookupError: xxx")
+    assert len(reason.encode()) == MAX_REASON_BYTES
