@@ -19,12 +19,12 @@ import grpc
 from service.errors import DomainError, PermissionDeniedError, UnauthenticatedError, status_of
 
 Role = Literal["publisher", "session", "subscriber"]
-Permission = Literal["read", "publish", "bind_sessions"]
+Permission = Literal["read", "publish", "bind_sessions", "manage_groups"]
 
 # What each role may do. Reading covers every Get/List call and every subscription;
 # binding sessions (BindSession) writes state, so a read-only token may not do it.
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    "publisher": frozenset({"read", "publish", "bind_sessions"}),
+    "publisher": frozenset({"read", "publish", "bind_sessions", "manage_groups"}),
     "session": frozenset({"read", "bind_sessions"}),
     "subscriber": frozenset({"read"}),
 }
@@ -41,6 +41,15 @@ METHOD_PERMISSIONS: dict[str, Permission] = {
     f"/{CORE_SERVICE}/ListInventoryLevels": "read",
     f"/{CORE_SERVICE}/GetSession": "read",
     f"/{CORE_SERVICE}/GetCoreStatus": "read",
+    # Consumer groups: consuming and looking need a subscriber's token; changing a group's
+    # position or parked events needs the publisher token (a role that may write).
+    f"/{CORE_SERVICE}/ConsumeEvents": "read",
+    f"/{CORE_SERVICE}/ListGroups": "read",
+    f"/{CORE_SERVICE}/GetGroup": "read",
+    f"/{CORE_SERVICE}/ListParkedEvents": "read",
+    f"/{CORE_SERVICE}/RedriveParkedEvents": "manage_groups",
+    f"/{CORE_SERVICE}/DeleteGroup": "manage_groups",
+    f"/{CORE_SERVICE}/SeekGroup": "manage_groups",
 }
 # Services anyone may call without a token: health (probes) and reflection (the API's shape).
 OPEN_SERVICES = frozenset(
@@ -51,7 +60,7 @@ OPEN_SERVICES = frozenset(
     }
 )
 _CAN = {
-    "publisher": "read, subscribe, publish and bind sessions",
+    "publisher": "read, subscribe, publish, bind sessions and manage consumer groups",
     "session": "read, subscribe and bind sessions",
     "subscriber": "read and subscribe",
 }
@@ -59,6 +68,7 @@ _NEEDS = {
     "read": "any token",
     "publish": "the publisher token",
     "bind_sessions": "the session or the publisher token",
+    "manage_groups": "the publisher token",
 }
 
 

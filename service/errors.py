@@ -15,9 +15,11 @@ __all__ = [
     "CursorOutOfRangeError",
     "DomainError",
     "EventTooLargeError",
+    "FailedPreconditionError",
     "InvalidArgumentError",
     "NotFoundError",
     "PermissionDeniedError",
+    "ResourceExhaustedError",
     "ShuttingDownError",
     "StoreUnavailableError",
     "SubscriberTooSlowError",
@@ -74,6 +76,14 @@ class StoreUnavailableError(DomainError):
         super().__init__("the event store is unavailable; retry later")
 
 
+class FailedPreconditionError(DomainError):
+    """The request conflicts with stored state (e.g. a consumer group's filter)."""
+
+
+class ResourceExhaustedError(DomainError):
+    """A documented limit was reached (e.g. the number of consumer groups or members)."""
+
+
 STATUS_BY_ERROR: dict[type[DomainError], grpc.StatusCode] = {
     InvalidArgumentError: grpc.StatusCode.INVALID_ARGUMENT,
     NotFoundError: grpc.StatusCode.NOT_FOUND,
@@ -83,6 +93,8 @@ STATUS_BY_ERROR: dict[type[DomainError], grpc.StatusCode] = {
     SubscriberTooSlowError: grpc.StatusCode.RESOURCE_EXHAUSTED,
     ShuttingDownError: grpc.StatusCode.UNAVAILABLE,
     StoreUnavailableError: grpc.StatusCode.UNAVAILABLE,
+    FailedPreconditionError: grpc.StatusCode.FAILED_PRECONDITION,
+    ResourceExhaustedError: grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import grpc
@@ -14,13 +15,14 @@ from grpc_health.v1._async import HealthServicer
 
 from service.auth import AuthorizationInterceptor, Authorizer
 from service.fanout import Broadcaster
+from service.groups.service import GroupService
 from service.metrics import CONTENT_TYPE, CoreMetrics
 from service.metrics_http import MetricsServer
 from service.reflection import enable_reflection
 from service.retention import Retention
 from service.servicer import CoreServicer
 from service.settings import CoreSettings
-from service.store.base import EventStore
+from service.store.base import CommittedRecord, EventStore
 from service.store.factory import create_store
 from service.store_health import StoreHealth
 from service.subscriptions import SubscriptionService
@@ -59,6 +61,7 @@ class RunningCore:
     store_health: StoreHealth | None = None
     metrics: CoreMetrics | None = None
     metrics_server: MetricsServer | None = None
+    groups: GroupService | None = None
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: bool = False
 
@@ -73,6 +76,8 @@ class RunningCore:
         if self.settings.shutdown_drain_seconds:
             await asyncio.sleep(self.settings.shutdown_drain_seconds)
         self.broadcaster.close()  # streams end with UNAVAILABLE and a valid cursor
+        if self.groups is not None:  # members end with UNAVAILABLE, deliveries handed back
+            await self.groups.close(STREAM_END_SECONDS if grace is None else grace)
         await self.broadcaster.wait_closed(STREAM_END_SECONDS if grace is None else grace)
         await self.retention.stop()
         if self.store_health is not None:
@@ -139,7 +144,19 @@ async def start_core(settings: CoreSettings) -> RunningCore:
     """Opens the store and serves CoreService, health and reflection on settings.grpc_listen."""
     store = create_store(settings)
     broadcaster = Broadcaster(memory_bytes=settings.stream_memory_bytes)
-    await store.open(broadcaster.publish)
+    groups = GroupService(
+        store,
+        poll_seconds=settings.group_poll_seconds,
+        heartbeat_seconds=settings.heartbeat_seconds,
+        write_timeout_seconds=settings.subscriber_write_timeout_seconds,
+        response_bytes=broadcaster.memory.response_bytes,
+    )
+
+    def committed(records: Sequence[CommittedRecord]) -> None:
+        broadcaster.publish(records)
+        groups.committed(records)
+
+    await store.open(committed)
     broadcaster.last_sequence = (await store.info()).last_sequence
     authorizer = Authorizer(
         settings.publisher_token.get_secret_value() if settings.publisher_token else None,
@@ -161,6 +178,7 @@ async def start_core(settings: CoreSettings) -> RunningCore:
         subscriptions,
         settings.max_event_bytes,
         settings.subscriber_write_timeout_seconds,
+        groups,
     )
     add_core_service(servicer, server)
     health_servicer = await _add_health(server)
@@ -204,6 +222,7 @@ async def start_core(settings: CoreSettings) -> RunningCore:
         store_health,
         metrics,
         metrics_server,
+        groups,
     )
 
 

@@ -21,6 +21,8 @@ from service.errors import (
     SubscriberTooSlowError,
     status_of,
 )
+from service.groups.member import PeerGone
+from service.groups.service import GroupService
 from service.paging import decode_page_token, encode_page_token
 from service.status import core_status
 from service.store.base import EventStore
@@ -51,11 +53,14 @@ class CoreServicer(api_grpc.CoreServiceServicer):
         subscriptions: SubscriptionService,
         max_event_bytes: int = validation.MAX_EVENT_BYTES,
         write_timeout_seconds: float = 10.0,
+        groups: GroupService | None = None,
     ) -> None:
         """Serves `store` and `subscriptions`; refuses events larger than `max_event_bytes`
         serialized; ends a stream whose write has been pending `write_timeout_seconds` with
-        RESOURCE_EXHAUSTED."""
+        RESOURCE_EXHAUSTED; serves consumer groups with `groups` (a default GroupService over
+        `store` when None)."""
         self.write_timeout_seconds = write_timeout_seconds
+        self.groups = groups or GroupService(store, write_timeout_seconds=write_timeout_seconds)
         self.store = store
         self.subscriptions = subscriptions
         self.max_event_bytes = max_event_bytes
@@ -250,6 +255,70 @@ class CoreServicer(api_grpc.CoreServiceServicer):
             return core_status(self.subscriptions.broadcaster)
 
         return await self._unary(context, work)
+
+    async def ConsumeEvents(  # type: ignore[override]  # reader-writer API
+        self,
+        request_iterator: AsyncIterator[api.ConsumeEventsRequest],
+        context: Stream[api.ConsumeEventsRequest, api.ConsumeEventsResponse],
+    ) -> None:
+        """Serves one member of a consumer group; see the proto and service.groups."""
+        try:
+            await self.groups.consume(request_iterator, context)
+        except DomainError as error:
+            await _end(context, status_of(error), str(error), error_details.grpc_status(error))
+        except PeerGone:
+            raise asyncio.CancelledError() from None
+        except Exception:
+            logger.exception("consumer stream failed")
+            await _end(context, grpc.StatusCode.INTERNAL, "internal error")
+
+    async def ListGroups(
+        self,
+        request: api.ListGroupsRequest,
+        context: Unary[api.ListGroupsRequest, api.ListGroupsResponse],
+    ) -> api.ListGroupsResponse:
+        """Lists the consumer groups; see the proto."""
+        return await self._unary(context, self.groups.list_groups)
+
+    async def GetGroup(
+        self,
+        request: api.GetGroupRequest,
+        context: Unary[api.GetGroupRequest, api.GetGroupResponse],
+    ) -> api.GetGroupResponse:
+        """Returns one consumer group, NOT_FOUND when unknown."""
+        return await self._unary(context, lambda: self.groups.get_group(request))
+
+    async def ListParkedEvents(
+        self,
+        request: api.ListParkedEventsRequest,
+        context: Unary[api.ListParkedEventsRequest, api.ListParkedEventsResponse],
+    ) -> api.ListParkedEventsResponse:
+        """Returns a page of a group's parked events; see the proto."""
+        return await self._unary(context, lambda: self.groups.list_parked(request))
+
+    async def RedriveParkedEvents(
+        self,
+        request: api.RedriveParkedEventsRequest,
+        context: Unary[api.RedriveParkedEventsRequest, api.RedriveParkedEventsResponse],
+    ) -> api.RedriveParkedEventsResponse:
+        """Puts parked events of a group back; see the proto."""
+        return await self._unary(context, lambda: self.groups.redrive(request))
+
+    async def DeleteGroup(
+        self,
+        request: api.DeleteGroupRequest,
+        context: Unary[api.DeleteGroupRequest, api.DeleteGroupResponse],
+    ) -> api.DeleteGroupResponse:
+        """Deletes a consumer group; see the proto."""
+        return await self._unary(context, lambda: self.groups.delete_group(request))
+
+    async def SeekGroup(
+        self,
+        request: api.SeekGroupRequest,
+        context: Unary[api.SeekGroupRequest, api.SeekGroupResponse],
+    ) -> api.SeekGroupResponse:
+        """Moves a consumer group to a sequence or a time; see the proto."""
+        return await self._unary(context, lambda: self.groups.seek(request))
 
 
 class _PeerGone(Exception):

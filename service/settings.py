@@ -92,6 +92,13 @@ class CoreSettings(BaseSettings):
         le=60,
         description="Seconds between store probe commits while idle or NOT_SERVING.",
     )
+    group_poll_seconds: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="Seconds a consumer-group member waits at most before looking at the store"
+        " again (other replicas' acks; new events and local acks wake it at once).",
+    )
 
     @classmethod
     def settings_customise_sources(

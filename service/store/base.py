@@ -6,11 +6,16 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from commercegateway.v1 import events_pb2
 
 from service.domain import Binding, InventoryLevel, Session
+
+if TYPE_CHECKING:
+    from service.store.sql_rows import Step
+
+T = TypeVar("T")
 
 
 class StoreError(RuntimeError):
@@ -153,3 +158,11 @@ class EventStore(Protocol):
 
     async def compact(self, older_than: datetime) -> int:
         """Deletes events stored before the time (and their items); returns how many."""
+
+    async def write_steps(self, make: Callable[[], Step[T]]) -> T:
+        """Runs the sans-IO step (service.store.sql_rows) `make()` builds in one durable write
+        transaction of the store's writer (consumer-group state, service.store.group_rows);
+        `make` may be called again when the engine retries the transaction."""
+
+    async def read_steps(self, steps: Step[T]) -> T:
+        """Runs a read-only sans-IO step on a reading connection."""

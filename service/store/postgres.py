@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import asyncpg
@@ -52,6 +52,7 @@ from service.store.postgres_sql import run_steps
 from service.store.postgres_writer import SequenceCounter, Writer, WriteWork
 from service.store.sql_rows import SQL_ROWS
 
+T = TypeVar("T")
 POOL_SIZE = 8
 URL_SCHEMES = ("postgres", "postgresql")
 CONNECT_TIMEOUT = 5.0
@@ -180,6 +181,18 @@ class PostgresEventStore(StoreReader):
 
         session: Session = await self._write(work)
         return session
+
+    async def write_steps(self, make: Callable[[], sql_rows.Step[T]]) -> T:
+        """Runs the sans-IO step `make()` builds in one durable write transaction (see
+        EventStore)."""
+
+        async def work(
+            conn: asyncpg.Connection, _counter: SequenceCounter
+        ) -> tuple[T, list[CommittedRecord]]:
+            return await run_steps(make(), conn), []
+
+        result: T = await self._write(work)
+        return result
 
     async def compact(self, older_than: datetime) -> int:
         """Deletes the events stored before the time and their items; returns how many."""

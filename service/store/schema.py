@@ -107,6 +107,36 @@ TABLES: tuple[Table, ...] = (
         ("shop", "order_id"),
     ),
     Table("log_meta", _columns("name TEXT, value BIGINT"), ("name",)),
+    # Consumer groups (service.groups): a group's filter (kinds as sorted comma-separated
+    # numbers), how far the log was scanned into group_deliveries, and when it was created.
+    Table(
+        "consumer_groups",
+        _columns(
+            "name TEXT, shop TEXT, kinds TEXT, scanned_through BIGINT, max_attempts INTEGER,"
+            " create_time_us BIGINT"
+        ),
+        ("name",),
+    ),
+    # A group's unsettled and parked events (an acknowledged one is deleted): the event, its
+    # order key, attempts, and the lease of the member holding it (owner, version, deadline).
+    Table(
+        "group_deliveries",
+        _columns(
+            "group_name TEXT, sequence BIGINT, delivery_key TEXT, data BYTES, attempts INTEGER,"
+            " available_at_us BIGINT, lease_owner TEXT NULL, lease_version BIGINT,"
+            " lease_deadline_us BIGINT, last_error TEXT, parked_at_us BIGINT NULL"
+        ),
+        ("group_name", "sequence"),
+    ),
+    # The members connected to each group, on every replica (refreshed while connected).
+    Table(
+        "group_members",
+        _columns(
+            "group_name TEXT, member_id TEXT, peer TEXT, replica TEXT, max_unacked INTEGER,"
+            " connect_time_us BIGINT, seen_us BIGINT"
+        ),
+        ("group_name", "member_id"),
+    ),
 )
 INDEXES: tuple[Index, ...] = (
     Index("events_stored_at", "events", ("stored_at_us",)),
@@ -122,6 +152,8 @@ INDEXES: tuple[Index, ...] = (
     ),
     Index("catalog_product", "catalog", ("shop", "product_id")),
     Index("session_bindings_session", "session_bindings", ("session_id",)),
+    Index("group_deliveries_key", "group_deliveries", ("group_name", "delivery_key", "sequence")),
+    Index("group_deliveries_owner", "group_deliveries", ("group_name", "lease_owner")),
 )
 SEED = ("INSERT INTO log_meta (name, value) VALUES ('compacted_through', 0)",)
 
@@ -198,7 +230,21 @@ UPGRADES: dict[int, dict[Dialect, list[str]]] = {
         "postgres": [],
     },
 }
-LATEST = 3
+
+_GROUP_TABLES = ("consumer_groups", "group_deliveries", "group_members")
+_GROUP_INDEXES = ("group_deliveries_key", "group_deliveries_owner")
+
+
+def _groups(dialect: Dialect) -> list[str]:
+    """The statements adding the consumer-group tables and indexes (version 4)."""
+    return [render_table(t, dialect) for t in TABLES if t.name in _GROUP_TABLES] + [
+        render_index(i) for i in INDEXES if i.name in _GROUP_INDEXES
+    ]
+
+
+# Version 4: consumer groups (service.groups).
+UPGRADES[4] = {dialect: _groups(dialect) for dialect in DIALECTS}
+LATEST = 4
 
 
 def plan(current: int, dialect: Dialect) -> list[tuple[list[int], list[str]]]:

@@ -162,6 +162,16 @@ class SqliteEventStore(StepReads):
         result: Session = await self._write(work)
         return result
 
+    async def write_steps(self, make: Callable[[], sql_rows.Step[T]]) -> T:
+        """Runs the sans-IO step `make()` builds in one durable write transaction (see
+        EventStore)."""
+
+        def work(conn: sqlite3.Connection) -> tuple[T, list[CommittedRecord]]:
+            return run_steps(make(), conn), []
+
+        result: T = await self._write(work)
+        return result
+
     async def compact(self, older_than: datetime) -> int:
         """Deletes the events stored before the time and their items; returns how many."""
         cutoff = sql_rows.to_us(older_than)

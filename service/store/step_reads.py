@@ -23,6 +23,10 @@ class StepReads:
         """Runs a read step on one of the engine's reading connections."""
         raise NotImplementedError
 
+    async def read_steps(self, steps: Step[T]) -> T:
+        """Runs a read-only sans-IO step on a reading connection (see EventStore)."""
+        return await self._read_steps(steps)
+
     def _log_through(self) -> int | None:
         """The last sequence log reads may return (None: every stored one)."""
         return None

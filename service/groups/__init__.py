@@ -1,0 +1,1 @@
+"""Consumer groups: each matching event handled by one member of a fleet (issue 11)."""

@@ -1,0 +1,538 @@
+"""Consumer-group state of the SQL engines written once, as sans-IO steps (see sql_rows).
+
+A group's matching events are copied from the log into group_deliveries as the group scans
+forward (`scanned_through`), at most MAX_BACKLOG unsettled at a time. A row is an unsettled
+event (ready, or leased to one member until its deadline) or a parked one; acknowledging deletes
+it. A member takes a row by a conditional UPDATE on its lease_version (a compare-and-set), so
+two members, on one core or on replicas sharing PostgreSQL, can never hold the same row: the
+second UPDATE finds the version changed and takes nothing. Every ack_id carries the version it
+was delivered with, so an ack of a delivery since handed to someone else changes nothing.
+
+Every step runs in one write transaction of the engine's writer (SQLite's writer thread, the
+PostgreSQL writer that serialises the write transactions of all replicas).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from commercegateway.v1 import events_pb2 as ev
+
+from service.errors import FailedPreconditionError, NotFoundError, ResourceExhaustedError
+from service.groups.keys import delivery_key
+from service.groups.limits import (
+    MAX_BACKLOG,
+    MAX_GROUPS,
+    MAX_MEMBERS,
+    MAX_PARKED,
+    SCAN_PAGE,
+    backoff_us,
+)
+from service.store.sql_rows import ALL, COUNT, ONE, RUN, Step, positions
+
+EXPIRED = "ack deadline expired"
+DISCONNECTED = "member disconnected"
+_NOT_PARKED = "parked_at_us IS NULL"
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSpec:
+    """What a member asks of a group: its name, filter and where a new group starts."""
+
+    name: str
+    shop: str
+    kinds: tuple[int, ...]
+    start_after: int | None
+    max_attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberInfo:
+    """One connected member, as stored for every replica to see."""
+
+    member_id: str
+    peer: str
+    replica: str
+    max_unacked: int
+    connect_time_us: int
+    in_flight: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """One delivery taken by a member: the stored event, its attempt and lease version."""
+
+    sequence: int
+    version: int
+    attempt: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    """What one claim took, and when something next falls due (a backoff or deadline ends,
+    in microseconds; None when nothing is waiting for a time)."""
+
+    claimed: list[Claimed]
+    next_due_us: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Settle:
+    """A member's answers: acks (sequence, version), nacks (sequence, version, reason,
+    delay in seconds; 0 = backoff) and extensions (sequence, version, seconds)."""
+
+    acks: Sequence[tuple[int, int]] = ()
+    nacks: Sequence[tuple[int, int, str, int]] = ()
+    extensions: Sequence[tuple[int, int, int]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GroupView:
+    """A group's filter, position and health."""
+
+    name: str
+    shop: str
+    kinds: tuple[int, ...]
+    acked_through: int
+    lag: int
+    in_flight: int
+    parked: int
+    max_attempts: int
+    create_time_us: int
+    head: int
+    members: list[MemberInfo] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedRow:
+    """One parked event of a group."""
+
+    sequence: int
+    data: bytes
+    attempts: int
+    last_error: str
+    parked_at_us: int
+
+
+def kinds_text(kinds: Sequence[int]) -> str:
+    """A kinds filter as stored: distinct, sorted, comma-separated ("" = every kind)."""
+    return ",".join(str(kind) for kind in sorted(set(kinds)))
+
+
+def kinds_of(text: str) -> tuple[int, ...]:
+    """A stored kinds filter as a tuple."""
+    return tuple(int(part) for part in text.split(",") if part)
+
+
+def _filter_sql(shop: str, kinds: Sequence[int]) -> tuple[str, list[Any]]:
+    sql, params = "", list[Any]()
+    if shop:
+        sql += " AND shop = ?"
+        params.append(shop)
+    if kinds:
+        sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
+        params.extend(kinds)
+    return sql, params
+
+
+def _group_row(name: str) -> Step[Any]:
+    row = yield (
+        ONE,
+        "SELECT shop, kinds, scanned_through, max_attempts, create_time_us FROM consumer_groups"
+        " WHERE name = ?",
+        (name,),
+    )
+    return row
+
+
+def join(
+    spec: GroupSpec, member: MemberInfo, now_us: int, stale_before_us: int
+) -> Step[tuple[int, bool]]:
+    """Creates the group when new (else checks the filter) and registers the member; returns
+    the group's create time (its identity) and whether it was created now. Raises
+    FailedPreconditionError on a filter mismatch, ResourceExhaustedError at the limits."""
+    row = yield from _group_row(spec.name)
+    created = row is None
+    if row is None:
+        count = yield (ONE, "SELECT COUNT(*) FROM consumer_groups", ())
+        if int(count[0]) >= MAX_GROUPS:
+            raise ResourceExhaustedError(
+                f"there are {MAX_GROUPS} consumer groups already (the limit); delete one first"
+            )
+        start = spec.start_after
+        if start is None:
+            start = (yield from positions()).last_sequence
+        yield (
+            RUN,
+            "INSERT INTO consumer_groups (name, shop, kinds, scanned_through, max_attempts,"
+            " create_time_us) VALUES (?, ?, ?, ?, ?, ?)",
+            (spec.name, spec.shop, kinds_text(spec.kinds), start, spec.max_attempts, now_us),
+        )
+        create_time_us = now_us
+    else:
+        if row[0] != spec.shop or row[1] != kinds_text(spec.kinds):
+            raise FailedPreconditionError(
+                f"group {spec.name!r} exists with another filter (shop {row[0]!r}, kinds"
+                f" [{row[1]}]); consume it with the same filter or use another group name"
+            )
+        create_time_us = int(row[4])
+    yield (
+        RUN,
+        "DELETE FROM group_members WHERE group_name = ? AND seen_us < ?",
+        (spec.name, stale_before_us),
+    )
+    members = yield (
+        ONE,
+        "SELECT COUNT(*) FROM group_members WHERE group_name = ?",
+        (spec.name,),
+    )
+    if int(members[0]) >= MAX_MEMBERS:
+        raise ResourceExhaustedError(
+            f"group {spec.name!r} has {MAX_MEMBERS} members already (the limit)"
+        )
+    yield (
+        RUN,
+        "INSERT INTO group_members (group_name, member_id, peer, replica, max_unacked,"
+        " connect_time_us, seen_us) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            spec.name,
+            member.member_id,
+            member.peer,
+            member.replica,
+            member.max_unacked,
+            member.connect_time_us,
+            now_us,
+        ),
+    )
+    return create_time_us, created
+
+
+def leave(group: str, member_id: str, now_us: int) -> Step[int]:
+    """Unregisters a member and hands its deliveries back at once (their attempt counted;
+    parked when it was the last); returns how many it held."""
+    yield (
+        RUN,
+        "DELETE FROM group_members WHERE group_name = ? AND member_id = ?",
+        (group, member_id),
+    )
+    row = yield from _group_row(group)
+    if row is None:
+        return 0
+    parked = yield (
+        COUNT,
+        "UPDATE group_deliveries SET parked_at_us = ?, lease_owner = NULL,"
+        " lease_version = lease_version + 1, last_error = ?"
+        f" WHERE group_name = ? AND lease_owner = ? AND attempts >= ? AND {_NOT_PARKED}",
+        (now_us, DISCONNECTED, group, member_id, int(row[3])),
+    )
+    released = yield (
+        COUNT,
+        "UPDATE group_deliveries SET lease_owner = NULL, lease_version = lease_version + 1,"
+        " available_at_us = ?, last_error = ? WHERE group_name = ? AND lease_owner = ?",
+        (now_us, DISCONNECTED, group, member_id),
+    )
+    return int(parked) + int(released)
+
+
+def _scan(name: str, row: Any) -> Step[None]:
+    """Copies the group's next matching events from the log into group_deliveries, while its
+    backlog allows (MAX_BACKLOG unsettled, MAX_PARKED parked)."""
+    scanned = int(row[2])
+    head = (yield from positions()).last_sequence
+    if head <= scanned:
+        return
+    counts = yield (
+        ONE,
+        "SELECT COALESCE(SUM(CASE WHEN parked_at_us IS NULL THEN 1 ELSE 0 END), 0),"
+        " COUNT(*) FROM group_deliveries WHERE group_name = ?",
+        (name,),
+    )
+    unsettled, parked = int(counts[0]), int(counts[1]) - int(counts[0])
+    room = min(SCAN_PAGE, MAX_BACKLOG - unsettled)
+    if room <= 0 or parked >= MAX_PARKED:
+        return
+    where, params = _filter_sql(row[0], kinds_of(row[1]))
+    found = yield (
+        ALL,
+        f"SELECT sequence, data FROM events WHERE sequence > ? AND sequence <= ?{where}"
+        " ORDER BY sequence LIMIT ?",
+        (scanned, head, *params, room),
+    )
+    for sequence, data in found:
+        blob = bytes(data)
+        key = delivery_key(ev.Event.FromString(blob))
+        yield (
+            RUN,
+            "INSERT INTO group_deliveries (group_name, sequence, delivery_key, data, attempts,"
+            " available_at_us, lease_owner, lease_version, lease_deadline_us, last_error,"
+            " parked_at_us) VALUES (?, ?, ?, ?, 0, 0, NULL, 0, 0, '', NULL)"
+            " ON CONFLICT (group_name, sequence) DO NOTHING",
+            (name, int(sequence), key, blob),
+        )
+    through = int(found[-1][0]) if len(found) == room else head
+    yield (
+        RUN,
+        "UPDATE consumer_groups SET scanned_through = ? WHERE name = ? AND scanned_through = ?",
+        (through, name, scanned),
+    )
+
+
+def claim(
+    group: str,
+    create_time_us: int,
+    member_id: str,
+    max_unacked: int,
+    *,
+    now_us: int,
+    deadline_us: int,
+) -> Step[ClaimResult | None]:
+    """Scans new events into the group, parks expired deliveries that had their last attempt,
+    and leases to the member up to its free slots of the deliverable events (ready, or whose
+    lease expired; the oldest unsettled of their key), in log order. None when the group is
+    gone (deleted, or deleted and created again)."""
+    row = yield from _group_row(group)
+    if row is None or int(row[4]) != create_time_us:
+        return None
+    yield (
+        RUN,
+        "UPDATE group_members SET seen_us = ? WHERE group_name = ? AND member_id = ?",
+        (now_us, group, member_id),
+    )
+    yield (
+        RUN,
+        "UPDATE group_deliveries SET parked_at_us = ?, lease_owner = NULL,"
+        " lease_version = lease_version + 1, last_error = ? WHERE group_name = ?"
+        " AND lease_owner IS NOT NULL AND lease_deadline_us <= ? AND attempts >= ?"
+        f" AND {_NOT_PARKED}",
+        (now_us, EXPIRED, group, now_us, int(row[3])),
+    )
+    yield from _scan(group, row)
+    held = yield (
+        ONE,
+        "SELECT COUNT(*) FROM group_deliveries WHERE group_name = ? AND lease_owner = ?"
+        " AND lease_deadline_us > ?",
+        (group, member_id, now_us),
+    )
+    free = max_unacked - int(held[0])
+    claimed: list[Claimed] = []
+    if free > 0:
+        candidates = yield (
+            ALL,
+            "SELECT d.sequence, d.lease_version, d.attempts, d.data, d.lease_owner"
+            " FROM group_deliveries d WHERE d.group_name = ? AND d.parked_at_us IS NULL"
+            " AND ((d.lease_owner IS NULL AND d.available_at_us <= ?)"
+            " OR (d.lease_owner IS NOT NULL AND d.lease_deadline_us <= ?))"
+            " AND NOT EXISTS (SELECT 1 FROM group_deliveries p WHERE p.group_name = d.group_name"
+            " AND p.delivery_key = d.delivery_key AND p.sequence < d.sequence"
+            " AND p.parked_at_us IS NULL) ORDER BY d.sequence LIMIT ?",
+            (group, now_us, now_us, free),
+        )
+        for sequence, version, attempts, data, owner in candidates:
+            error = EXPIRED if owner is not None else None
+            taken = yield (
+                COUNT,
+                "UPDATE group_deliveries SET lease_owner = ?, lease_version = lease_version + 1,"
+                " lease_deadline_us = ?, attempts = attempts + 1,"
+                " last_error = COALESCE(?, last_error)"
+                " WHERE group_name = ? AND sequence = ? AND lease_version = ?",
+                (member_id, deadline_us, error, group, int(sequence), int(version)),
+            )
+            if taken:
+                claimed.append(Claimed(int(sequence), int(version) + 1, int(attempts) + 1, data))
+    due = yield (
+        ONE,
+        "SELECT MIN(CASE WHEN lease_owner IS NULL THEN available_at_us"
+        " ELSE lease_deadline_us END) FROM group_deliveries WHERE group_name = ?"
+        f" AND {_NOT_PARKED} AND ((lease_owner IS NULL AND available_at_us > ?)"
+        " OR (lease_owner IS NOT NULL AND lease_deadline_us > ?))",
+        (group, now_us, now_us),
+    )
+    next_due = int(due[0]) if due is not None and due[0] is not None else None
+    return ClaimResult(claimed, next_due)
+
+
+def settle(group: str, member_id: str, answers: Settle, now_us: int) -> Step[int]:
+    """Applies a member's acks, nacks and extensions to the deliveries it still holds (others
+    are ignored); returns how many changed. An acked delivery is deleted (durably settled); a
+    nacked one is ready again after its delay, or parked when it had its last attempt."""
+    changed = 0
+    owned = "group_name = ? AND sequence = ? AND lease_version = ? AND lease_owner = ?"
+    for sequence, version in answers.acks:
+        changed += yield (
+            COUNT,
+            f"DELETE FROM group_deliveries WHERE {owned}",
+            (group, sequence, version, member_id),
+        )
+    if answers.nacks:
+        row = yield from _group_row(group)
+        max_attempts = int(row[3]) if row is not None else 1
+        for sequence, version, reason, delay in answers.nacks:
+            found = yield (
+                ONE,
+                f"SELECT attempts FROM group_deliveries WHERE {owned}",
+                (group, sequence, version, member_id),
+            )
+            if found is None:
+                continue
+            attempts = int(found[0])
+            if attempts >= max_attempts:
+                changed += yield (
+                    COUNT,
+                    "UPDATE group_deliveries SET parked_at_us = ?, lease_owner = NULL,"
+                    f" lease_version = lease_version + 1, last_error = ? WHERE {owned}",
+                    (now_us, reason or "nacked", group, sequence, version, member_id),
+                )
+                continue
+            wait_us = delay * 1_000_000 if delay else backoff_us(attempts)
+            changed += yield (
+                COUNT,
+                "UPDATE group_deliveries SET lease_owner = NULL,"
+                " lease_version = lease_version + 1, available_at_us = ?, last_error = ?"
+                f" WHERE {owned}",
+                (now_us + wait_us, reason or "nacked", group, sequence, version, member_id),
+            )
+    for sequence, version, seconds in answers.extensions:
+        changed += yield (
+            COUNT,
+            f"UPDATE group_deliveries SET lease_deadline_us = ? WHERE {owned}",
+            (now_us + seconds * 1_000_000, group, sequence, version, member_id),
+        )
+    return int(changed)
+
+
+def _view(name: str, row: Any, now_us: int, stale_before_us: int) -> Step[GroupView]:
+    head = (yield from positions()).last_sequence
+    scanned = int(row[2])
+    counts = yield (
+        ONE,
+        "SELECT COALESCE(SUM(CASE WHEN parked_at_us IS NULL THEN 1 ELSE 0 END), 0),"
+        " COUNT(*), MIN(CASE WHEN parked_at_us IS NULL THEN sequence END),"
+        " COALESCE(SUM(CASE WHEN lease_owner IS NOT NULL AND lease_deadline_us > ?"
+        " THEN 1 ELSE 0 END), 0) FROM group_deliveries WHERE group_name = ?",
+        (now_us, name),
+    )
+    unsettled, parked = int(counts[0]), int(counts[1]) - int(counts[0])
+    acked_through = int(counts[2]) - 1 if counts[2] is not None else scanned
+    where, params = _filter_sql(row[0], kinds_of(row[1]))
+    unscanned = yield (
+        ONE,
+        f"SELECT COUNT(*) FROM events WHERE sequence > ? AND sequence <= ?{where}",
+        (scanned, head, *params),
+    )
+    if counts[2] is None and int(unscanned[0]) == 0:
+        acked_through = max(scanned, head)
+    members = yield (
+        ALL,
+        "SELECT m.member_id, m.peer, m.replica, m.max_unacked, m.connect_time_us,"
+        " (SELECT COUNT(*) FROM group_deliveries d WHERE d.group_name = m.group_name"
+        " AND d.lease_owner = m.member_id AND d.lease_deadline_us > ?)"
+        " FROM group_members m WHERE m.group_name = ? AND m.seen_us >= ?"
+        " ORDER BY m.connect_time_us, m.member_id",
+        (now_us, name, stale_before_us),
+    )
+    return GroupView(
+        name=name,
+        shop=row[0],
+        kinds=kinds_of(row[1]),
+        acked_through=acked_through,
+        lag=unsettled + int(unscanned[0]),
+        in_flight=int(counts[3]),
+        parked=parked,
+        max_attempts=int(row[3]),
+        create_time_us=int(row[4]),
+        head=head,
+        members=[MemberInfo(m[0], m[1], m[2], int(m[3]), int(m[4]), int(m[5])) for m in members],
+    )
+
+
+def get_group(name: str, now_us: int, stale_before_us: int) -> Step[GroupView]:
+    """One group's view; NotFoundError when it does not exist."""
+    row = yield from _group_row(name)
+    if row is None:
+        raise NotFoundError(f"no consumer group named {name!r}")
+    return (yield from _view(name, row, now_us, stale_before_us))
+
+
+def list_groups(now_us: int, stale_before_us: int) -> Step[list[GroupView]]:
+    """Every group's view, by name (at most MAX_GROUPS exist)."""
+    names = yield (ALL, "SELECT name FROM consumer_groups ORDER BY name LIMIT ?", (MAX_GROUPS,))
+    views = []
+    for (name,) in names:
+        views.append((yield from get_group(name, now_us, stale_before_us)))
+    return views
+
+
+def list_parked(name: str, after: int, limit: int) -> Step[tuple[list[ParkedRow], bool]]:
+    """A page of a group's parked events after a sequence, in order, and whether more follow;
+    NotFoundError when the group does not exist."""
+    if (yield from _group_row(name)) is None:
+        raise NotFoundError(f"no consumer group named {name!r}")
+    found = yield (
+        ALL,
+        "SELECT sequence, data, attempts, last_error, parked_at_us FROM group_deliveries"
+        " WHERE group_name = ? AND parked_at_us IS NOT NULL AND sequence > ?"
+        " ORDER BY sequence LIMIT ?",
+        (name, after, limit + 1),
+    )
+    rows = [ParkedRow(int(r[0]), bytes(r[1]), int(r[2]), r[3], int(r[4])) for r in found]
+    return rows[:limit], len(rows) > limit
+
+
+def redrive(name: str, sequences: Sequence[int], now_us: int) -> Step[int]:
+    """Makes parked events of a group (the given sequences, or all) ready again with a fresh
+    attempt count; returns how many. NotFoundError when the group does not exist."""
+    if (yield from _group_row(name)) is None:
+        raise NotFoundError(f"no consumer group named {name!r}")
+    sql = (
+        "UPDATE group_deliveries SET parked_at_us = NULL, attempts = 0, available_at_us = ?,"
+        " lease_owner = NULL, lease_version = lease_version + 1"
+        " WHERE group_name = ? AND parked_at_us IS NOT NULL"
+    )
+    params: list[Any] = [now_us, name]
+    if sequences:
+        sql += f" AND sequence IN ({', '.join('?' * len(sequences))})"
+        params.extend(sequences)
+    return int((yield (COUNT, sql, tuple(params))))
+
+
+def delete_group(name: str) -> Step[None]:
+    """Deletes a group and everything stored for it; NotFoundError when it does not exist."""
+    if (yield from _group_row(name)) is None:
+        raise NotFoundError(f"no consumer group named {name!r}")
+    for table, column in (
+        ("group_deliveries", "group_name"),
+        ("group_members", "group_name"),
+        ("consumer_groups", "name"),
+    ):
+        yield (RUN, f"DELETE FROM {table} WHERE {column} = ?", (name,))
+
+
+def seek(
+    name: str, sequence: int | None, time_us: int | None, now_us: int, stale_before_us: int
+) -> Step[GroupView]:
+    """Moves a group to after a sequence, or after the last event stored at or before a time:
+    its unsettled deliveries (and parked events after the position) are dropped, events up to
+    the position count as acknowledged; returns the group's view. NotFoundError when unknown."""
+    row = yield from _group_row(name)
+    if row is None:
+        raise NotFoundError(f"no consumer group named {name!r}")
+    if sequence is None:
+        found = yield (
+            ONE,
+            "SELECT MIN(sequence) FROM events WHERE stored_at_us > ?",
+            (time_us,),
+        )
+        head = (yield from positions()).last_sequence
+        sequence = int(found[0]) - 1 if found[0] is not None else head
+    yield (
+        RUN,
+        "DELETE FROM group_deliveries WHERE group_name = ?"
+        " AND (parked_at_us IS NULL OR sequence > ?)",
+        (name, sequence),
+    )
+    yield (RUN, "UPDATE consumer_groups SET scanned_through = ? WHERE name = ?", (sequence, name))
+    row = yield from _group_row(name)
+    return (yield from _view(name, row, now_us, stale_before_us))
