@@ -86,7 +86,7 @@ def _add_connection_options(parser: argparse.ArgumentParser, default: Any) -> No
         "--token",
         default=default,
         help="bearer token for the core (env COMMERCE_GATEWAY_TOKEN); list, show and parked "
-        "need read access, redrive, seek and delete a token that may write",
+        "take any token, redrive, seek and delete the publisher token",
     )
     parser.add_argument(
         "--json",
