@@ -16,6 +16,7 @@ from commercegateway.v1 import events_pb2
 from tests.clients.conftest import FAST
 from tests.clients.events import inventory_event, publish
 from tests.clients.test_resume import publish_when_up
+from tests.support.core import running_core
 from tests.support.processes import start_core_process
 from tests.support.waiting import wait_for
 
@@ -171,3 +172,13 @@ async def test_a_member_with_another_filter_is_refused(client: CoreClient) -> No
 
 async def _exists(client: CoreClient, group: str) -> bool:
     return any(g.name == group for g in await client.list_groups())
+
+
+async def test_run_callbacks_with_group_raises_the_core_refusal_itself(tmp_path: Path) -> None:
+    async with (
+        running_core(tmp_path, subscriber_token="right", publisher_token="p") as core,
+        CoreClient(core.address, token="wrong", backoff=FAST) as wrong,
+    ):
+        with pytest.raises(CoreError) as refused:
+            await run_callbacks(wrong, group="g", on_event=print)
+    assert refused.value.status == grpc.StatusCode.UNAUTHENTICATED

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
+from commercegateway import CoreClient, run_callbacks
 from commercegateway.callbacks import failure_reason, handle_delivery
 from commercegateway.consumer import (
     MAX_REASON_BYTES,
@@ -130,3 +131,25 @@ async def test_handle_delivery_acks_on_return_and_nacks_with_the_error_on_raise(
     assert answer == "nack"
     assert reason.startswith("LookupError: xxx")
     assert len(reason.encode()) == MAX_REASON_BYTES
+
+
+async def test_run_callbacks_with_group_refuses_what_a_group_cannot_serve() -> None:
+    async with CoreClient("127.0.0.1:1") as client:  # never connected: refused before
+        refusals = {
+            "not on_inventory_change": {"on_inventory_change": print},
+            "exactly one of on_event": {"on_event": print, "on_catalog_change": print},
+            "cursor_dir does not apply": {"on_event": print, "cursor_dir": "cursors"},
+            "kinds applies to on_event only": {
+                "on_catalog_change": print,
+                "kinds": [events_pb2.EVENT_KIND_ORDER_CREATED],
+            },
+        }
+        for message, arguments in refusals.items():
+            with pytest.raises(ValueError, match=message):
+                await run_callbacks(client, group="g", **arguments)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="group name"):
+            client.consume("no spaces")
+        with pytest.raises(ValueError, match="max_unacked"):
+            client.consume("g", max_unacked=1001)
+        with pytest.raises(ValueError, match="ack_deadline"):
+            client.consume("g", ack_deadline=timedelta(hours=2))

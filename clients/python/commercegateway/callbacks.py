@@ -66,11 +66,15 @@ async def handle_delivery(delivery: Delivery, callback: Callback[events_pb2.Even
 
 
 async def _drive_group(consumer: GroupConsumer, callback: Callback[events_pb2.Event]) -> None:
-    async with consumer, asyncio.TaskGroup() as handling:
-        async for delivery in consumer:
-            # The core hands out at most max_unacked deliveries, and the next event of a key
-            # only once the previous one is settled: handling them at once keeps per-key order.
-            handling.create_task(handle_delivery(delivery, callback))
+    try:
+        async with consumer, asyncio.TaskGroup() as handling:
+            async for delivery in consumer:
+                # The core hands out at most max_unacked deliveries, and the next event of a key
+                # only once the previous one is settled: handling them at once keeps key order.
+                handling.create_task(handle_delivery(delivery, callback))
+    except BaseExceptionGroup as failures:
+        # Callers expect the consumer's error (CoreError), not a group of one.
+        raise failures.exceptions[0] from None
 
 
 def _cursor_path(cursor_dir: str | os.PathLike[str] | None, name: str) -> Path | None:

@@ -329,7 +329,11 @@ class GroupConsumer:
 
     async def _connect(self) -> _Link:
         call = self._open()
-        await call.write(pb.ConsumeEventsRequest(start=self._start))
+        try:
+            await call.write(pb.ConsumeEventsRequest(start=self._start))
+        except BaseException:
+            call.cancel()
+            raise
         return _Link(call)
 
     async def _run(self) -> AsyncGenerator[Delivery, None]:
