@@ -94,12 +94,17 @@ class _Link:
 
     def __init__(self, call: ConsumeCall) -> None:
         self.call = call
-        self.live = True
+        self._open = True
         self._queue: list[tuple[Answer, asyncio.Future[bool]]] = []
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
         self._drained.set()
         self._writer = asyncio.create_task(self._write_loop())
+
+    @property
+    def live(self) -> bool:
+        """False once the stream ended: closed here, or ended by the core or the network."""
+        return self._open and not self.call.done()
 
     async def send(self, answer: Answer) -> bool:
         """Queues an answer; True once written on this stream, False when the stream ended."""
@@ -125,14 +130,14 @@ class _Link:
                             future.set_result(written)
                 self._drained.set()
         finally:
-            self.live = False
+            self._open = False
             self._void_queue()
 
     async def _write(self, request: pb.ConsumeEventsRequest) -> bool:
         try:
             await self.call.write(request)
         except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
-            self.live = False  # the stream ended: its reader sees why and reconnects
+            self._open = False  # the stream ended: its reader sees why and reconnects
             return False
         return True
 
@@ -149,14 +154,14 @@ class _Link:
             async with asyncio.timeout(CLOSE_GRACE_SECONDS):
                 if self.live:
                     await self._drained.wait()
-                    self.live = False
+                    self._open = False
                     with contextlib.suppress(grpc.aio.AioRpcError, asyncio.InvalidStateError):
                         await self.call.done_writing()
                     await self.call.code()  # the core ends the stream once it read our acks
         except (TimeoutError, grpc.aio.AioRpcError):
             pass
         finally:
-            self.live = False
+            self._open = False
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer

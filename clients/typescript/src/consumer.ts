@@ -181,6 +181,76 @@ class Link {
 }
 
 /**
+ * The responses of one stream, read ahead as they come so that a dead stream is noticed (and
+ * its link ended, voiding its deliveries and answering pending acks with false) even while the
+ * caller is busy with a delivery. It holds at most maxUnacked deliveries not yet taken: the
+ * core never has more outstanding for a member (more ends the stream with INTERNAL).
+ */
+class Pump {
+  readonly done: Promise<void>;
+  readonly #deliveries: ConsumerDelivery[] = [];
+  #ended = false;
+  #error: unknown;
+  #wake: (() => void) | undefined;
+
+  constructor(
+    responses: AsyncIterator<ConsumeEventsResponse>,
+    link: Link,
+    maxUnacked: number,
+    next: (responses: AsyncIterator<ConsumeEventsResponse>) => Promise<IteratorResult<ConsumeEventsResponse>>,
+    onResponse: () => void,
+  ) {
+    this.done = this.#run(responses, link, maxUnacked, next, onResponse);
+  }
+
+  async #run(
+    responses: AsyncIterator<ConsumeEventsResponse>,
+    link: Link,
+    maxUnacked: number,
+    next: (responses: AsyncIterator<ConsumeEventsResponse>) => Promise<IteratorResult<ConsumeEventsResponse>>,
+    onResponse: () => void,
+  ): Promise<void> {
+    try {
+      for (let result = await next(responses); !result.done; result = await next(responses)) {
+        onResponse();
+        const count = this.#deliveries.length + result.value.deliveries.length;
+        if (count > maxUnacked) {
+          throw new CoreError(Code.Internal, `the core sent ${count} deliveries not yet taken, more than maxUnacked ${maxUnacked}`);
+        }
+        this.#deliveries.push(...result.value.deliveries);
+        this.#wake?.();
+      }
+    } catch (error) {
+      this.#error = error;
+    } finally {
+      this.#ended = true;
+      link.end();
+      this.#wake?.();
+    }
+  }
+
+  /** The next delivery; undefined once the stream ended cleanly; throws its error otherwise. */
+  async take(): Promise<ConsumerDelivery | undefined> {
+    for (;;) {
+      const message = this.#deliveries.shift();
+      if (message !== undefined) {
+        return message;
+      }
+      if (this.#ended) {
+        if (this.#error !== undefined) {
+          throw this.#error;
+        }
+        return undefined;
+      }
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+      this.#wake = undefined;
+    }
+  }
+}
+
+/**
  * One event of a group handed to this member; answer it with ack, nack or extend. When the
  * stream it came on ends (core restart, network drop, close), the delivery is void: the core
  * hands its event again, and ack, nack and extend of the void delivery resolve false without
@@ -295,7 +365,6 @@ export class GroupConsumer implements AsyncIterable<Delivery> {
       let error: CoreError | undefined;
       const call = new AbortController();
       const link = new Link(this.start);
-      let responses: AsyncIterator<ConsumeEventsResponse> | undefined;
       const endCall = (): void => {
         // Leave gracefully: send what is queued, half-close, and let the core end the stream.
         void link.drained(CLOSE_GRACE_MS).then(() => {
@@ -304,20 +373,16 @@ export class GroupConsumer implements AsyncIterable<Delivery> {
         });
       };
       signal.addEventListener("abort", endCall, { once: true });
+      let pump: Pump | undefined;
       let finished = false; // the stream ended by itself (not by the caller leaving the loop)
       try {
-        responses = this.open(link.requests(), call.signal)[Symbol.asyncIterator]();
-        for (let next = await this.#next(responses); !next.done; next = await this.#next(responses)) {
+        const responses = this.open(link.requests(), call.signal)[Symbol.asyncIterator]();
+        pump = new Pump(responses, link, this.maxUnacked, (it) => this.#next(it), () => {
           attempt = 0;
-          const deliveries = next.value.deliveries;
-          if (deliveries.length > this.maxUnacked) {
-            throw new CoreError(Code.Internal, `the core sent ${deliveries.length} deliveries at once, more than maxUnacked ${this.maxUnacked}`);
-          }
-          for (const message of deliveries) {
-            if (!link.live || signal.aborted) {
-              break; // the stream is ending: the next read says how
-            }
-            yield new Delivery(message, link);
+        });
+        for (let message = await pump.take(); message !== undefined; message = await pump.take()) {
+          if (link.live && !signal.aborted) {
+            yield new Delivery(message, link); // else void: dropped while the stream ends
           }
         }
         finished = true;
@@ -332,11 +397,10 @@ export class GroupConsumer implements AsyncIterable<Delivery> {
         }
       } finally {
         signal.removeEventListener("abort", endCall);
-        if (finished || signal.aborted) {
-          link.end();
-        } else {
-          await this.#leave(link, responses); // the caller left the loop
+        if (!finished && !signal.aborted) {
+          await this.#leave(link, pump); // the caller left the loop
         }
+        link.end();
         call.abort();
       }
       if (signal.aborted) {
@@ -350,28 +414,17 @@ export class GroupConsumer implements AsyncIterable<Delivery> {
   }
 
   /** Sends the queued answers, half-closes, and waits (bounded) for the core to end the stream. */
-  async #leave(link: Link, responses: AsyncIterator<ConsumeEventsResponse> | undefined): Promise<void> {
+  async #leave(link: Link, pump: Pump | undefined): Promise<void> {
     await link.drained(CLOSE_GRACE_MS);
     link.end();
-    if (responses === undefined) {
-      return;
-    }
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), CLOSE_GRACE_MS);
-    });
-    try {
-      for (;;) {
-        const next = await Promise.race([responses.next(), timeout]);
-        if (next === undefined || next.done) {
-          return;
-        }
-      }
-    } catch {
-      // the stream ended with an error: nothing more to wait for
-    } finally {
-      clearTimeout(timer);
-    }
+    await Promise.race([
+      pump?.done,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** The next response, or a CoreError(UNAVAILABLE) when none comes within the idle timeout. */
