@@ -187,6 +187,21 @@ async def test_bad_consume_requests_are_invalid_arguments_with_clear_messages(
         assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
+async def seek_authz(stub: CoreStub) -> object:
+    """SeekGroup of the group "authz"."""
+    return await stub.SeekGroup(api.SeekGroupRequest(group="authz", sequence=0))
+
+
+async def redrive_authz(stub: CoreStub) -> object:
+    """RedriveParkedEvents of the group "authz"."""
+    return await stub.RedriveParkedEvents(api.RedriveParkedEventsRequest(group="authz"))
+
+
+async def delete_authz(stub: CoreStub) -> object:
+    """DeleteGroup of the group "authz"."""
+    return await stub.DeleteGroup(api.DeleteGroupRequest(group="authz"))
+
+
 async def test_consuming_and_looking_need_a_reader_managing_needs_the_publisher(
     tmp_path: Path,
 ) -> None:
@@ -197,11 +212,7 @@ async def test_consuming_and_looking_need_a_reader_managing_needs_the_publisher(
                 await wait_for(lambda: group_state(reader, "authz", lag=0), message="joined")
                 assert len((await reader.ListGroups(api.ListGroupsRequest())).groups) == 1
                 await reader.ListParkedEvents(api.ListParkedEventsRequest(group="authz"))
-                manage = (
-                    lambda s: s.SeekGroup(api.SeekGroupRequest(group="authz", sequence=0)),
-                    lambda s: s.RedriveParkedEvents(api.RedriveParkedEventsRequest(group="authz")),
-                    lambda s: s.DeleteGroup(api.DeleteGroupRequest(group="authz")),
-                )
+                manage = (seek_authz, redrive_authz, delete_authz)
                 for call in manage:
                     with pytest.raises(grpc.aio.AioRpcError) as raised:
                         await call(reader)
