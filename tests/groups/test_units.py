@@ -27,7 +27,8 @@ def test_order_keys_follow_the_documented_rules() -> None:
     assert keys.key_text(order("4", "o-1")).startswith("order")
     assert keys.key_text(product("5", "p-1", [])).startswith("product")
     first, second = inventory("6", "x", "1"), inventory("7", "x", "1")
-    first.ClearField("payload"), second.ClearField("payload")
+    first.ClearField("payload")
+    second.ClearField("payload")
     first.sequence, second.sequence = 1, 2
     assert keys.delivery_key(first) != keys.delivery_key(second)  # each its own key
     assert len(keys.delivery_key(a)) == 32
