@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 from tests.bench.console import DEFERRED, FIGURE, measure_console
+from tests.bench.groups import FIGURES as GROUP_FIGURES
+from tests.bench.groups import measure_groups
 from tests.bench.live import Plan, measure_live
 from tests.bench.report import RAW_CPU, Figure, Ratio, Results, derive_ratios, table, write_json
 from tests.bench.seed import measure_seed_stack
@@ -128,6 +130,7 @@ FIGURES = [
     Figure(
         "ack_p99_ms_under_500_slow_connections", "ack p99 at 100/s, 500 slow conns", "ms", 50, False
     ),
+    *GROUP_FIGURES,
 ]
 # Ratios of figures measured in the same run (medians), added once everything is measured.
 RATIOS = [
@@ -165,7 +168,10 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["live", "catchup", "idle", "raw", "seed", "run", "console", "slow", "stalled"],
+        choices=[
+            *("live", "catchup", "idle", "raw", "seed", "run", "console", "slow", "stalled"),
+            "groups",
+        ],
         action="append",
         help="measure only these parts (repeatable; default: all)",
     )
@@ -192,6 +198,7 @@ def _measure(args: argparse.Namespace, plan: Plan, workdir: Path, results: Resul
         "console",
         "slow",
         "stalled",
+        "groups",
     ]
     if "raw" in parts:
         measure_raw(plan, workdir, results)
@@ -212,6 +219,8 @@ def _measure(args: argparse.Namespace, plan: Plan, workdir: Path, results: Resul
         measure_slow_connections(plan, workdir, results)
     if "stalled" in parts:
         measure_stalled(plan, workdir, results)
+    if "groups" in parts:
+        measure_groups(plan, workdir, results)
     for alias, source in ALIASES.items():
         if source in results.runs:
             results.runs[alias] = results.runs[source]

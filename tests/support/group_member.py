@@ -2,8 +2,10 @@
 package), recording what it receives and answering each delivery as its policy says.
 
 Run as a module it is a member process (`python -m tests.support.group_member ADDRESS GROUP
-OUT_FILE [ACK_DEADLINE]`): it holds every delivery without answering and appends one line
-"sequence attempt" per delivery to OUT_FILE, so a test can SIGKILL it while it holds them.
+OUT_FILE [ACK_DEADLINE [START_AFTER]]`): it joins (a new group starts after START_AFTER, 0 by
+default: the log's beginning), holds every
+delivery without answering and appends one line "sequence attempt" per delivery to OUT_FILE, so
+a test can SIGKILL it while it holds them.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class GroupMember:
     start_after: int | None = None
     max_unacked: int = 0
     ack_deadline: int = 0
+    nack_delay: int = 0
     name: str = "member"
     metadata: Sequence[tuple[str, str]] = ()
     received: list[Received] = field(default_factory=list)
@@ -108,7 +111,12 @@ class GroupMember:
                 acks.append(delivery.ack_id)
                 self.acked.append(sequence)
             elif answer == "nack":
-                nacks.append(api.ConsumeNack(ack_id=delivery.ack_id, reason=f"{self.name} says no"))
+                reason = f"{self.name} says no"
+                nacks.append(
+                    api.ConsumeNack(
+                        ack_id=delivery.ack_id, reason=reason, delay_seconds=self.nack_delay
+                    )
+                )
                 self.nacked.append(sequence)
             else:
                 self.held[sequence] = delivery.ack_id
@@ -135,10 +143,12 @@ def key_of(delivery: api.ConsumerDelivery) -> str:
     return f"{item.inventory_item_id}@{item.location_id}"
 
 
-async def _hold_forever(address: str, group: str, out: str, deadline: int) -> None:
+async def _hold_forever(address: str, group: str, out: str, deadline: int, start: int) -> None:
     async with grpc.aio.insecure_channel(address) as channel:
         stub = core_service_pb2_grpc.CoreServiceStub(channel)
-        member = GroupMember(stub, group, policy=lambda _d: "hold", ack_deadline=deadline)
+        member = GroupMember(
+            stub, group, lambda _d: "hold", start_after=start, ack_deadline=deadline
+        )
         call = stub.ConsumeEvents()  # type: ignore[call-arg]  # reader-writer API
         member.call = call
         await call.write(member.start_request())
@@ -153,6 +163,10 @@ if __name__ == "__main__":
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
             _hold_forever(
-                sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 0
+                sys.argv[1],
+                sys.argv[2],
+                sys.argv[3],
+                int(sys.argv[4]) if len(sys.argv) > 4 else 0,
+                int(sys.argv[5]) if len(sys.argv) > 5 else 0,
             )
         )
