@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
+import grpc
 import pytest
 from commercegateway import CoreClient, run_callbacks
 from commercegateway.callbacks import failure_reason, handle_delivery
 from commercegateway.consumer import (
     MAX_REASON_BYTES,
+    ConsumeCall,
     Delivery,
+    _Link,
     answers_request,
     check_group_name,
     truncate_reason,
@@ -21,6 +25,8 @@ from commercegateway.groups_cli import parse_seek_target
 from commercegateway.tail_group import group_kinds
 from commercegateway.v1 import core_service_pb2 as pb
 from commercegateway.v1 import events_pb2
+
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.unit  # pure: no core, bridge, database or other process
 
@@ -153,3 +159,63 @@ async def test_run_callbacks_with_group_refuses_what_a_group_cannot_serve() -> N
             client.consume("g", max_unacked=1001)
         with pytest.raises(ValueError, match="ack_deadline"):
             client.consume("g", ack_deadline=timedelta(hours=2))
+
+
+class _FakeCall:
+    """Stands in for a ConsumeEvents call: records each request; a write waits for `gate`."""
+
+    def __init__(self) -> None:
+        self.requests: list[pb.ConsumeEventsRequest] = []
+        self.gate = asyncio.Event()
+        self.writing = asyncio.Event()
+        self.failed = False
+
+    def done(self) -> bool:
+        return self.failed
+
+    async def write(self, request: pb.ConsumeEventsRequest) -> None:
+        self.writing.set()
+        await self.gate.wait()
+        if self.failed:
+            raise asyncio.InvalidStateError("the call ended")
+        self.requests.append(request)
+
+    async def done_writing(self) -> None:
+        return None
+
+    async def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.OK
+
+    def cancel(self) -> bool:
+        self.failed = True
+        return True
+
+
+async def test_answers_made_during_a_write_go_together_in_the_next_request() -> None:
+    call = _FakeCall()
+    link = _Link(cast(ConsumeCall, call))
+    first = asyncio.create_task(link.send("a1"))
+    await asyncio.wait_for(call.writing.wait(), 5)  # the first write is in flight
+    later = [
+        asyncio.create_task(link.send("a2")),
+        asyncio.create_task(link.send(pb.ConsumeNack(ack_id="n1", reason="r"))),
+        asyncio.create_task(link.send(pb.ConsumeExtension(ack_id="e1", seconds=5))),
+    ]
+    await wait_for(lambda: len(link._queue) == 3, message="answers queued behind the write")
+    call.gate.set()
+    assert await asyncio.wait_for(asyncio.gather(first, *later), 5) == [True] * 4
+    assert [list(r.ack_ids) for r in call.requests] == [["a1"], ["a2"]]
+    assert [n.ack_id for n in call.requests[1].nacks] == ["n1"]
+    assert [e.ack_id for e in call.requests[1].extensions] == ["e1"]
+    await link.close()
+    assert await link.send("a3") is False  # closed: answers do nothing
+
+
+async def test_answers_on_a_stream_that_ended_return_false() -> None:
+    call = _FakeCall()
+    link = _Link(cast(ConsumeCall, call))
+    call.failed = True
+    call.gate.set()
+    assert not link.live
+    assert await link.send("a1") is False
+    await link.close()
