@@ -17,8 +17,10 @@ from google.protobuf import json_format
 from launcher import cli
 from tests.clients.events import inventory_event, order_event, publish
 from tests.clients.test_groups import settled
+from tests.clients.test_resume import publish_when_up
 from tests.clients.test_tail import interrupt, read_line, start_tail
 from tests.support.core import running_core
+from tests.support.processes import start_core_process
 from tests.support.waiting import wait_for
 
 
@@ -172,3 +174,23 @@ async def test_tail_orders_group_consumes_order_events_only(client: CoreClient) 
 def test_tail_group_with_a_cursor_file_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["tail", "events", "--group", "g", "--cursor-file", "c.cursor"]) == 2
     assert "--cursor-file does not apply with --group" in capsys.readouterr().err
+
+
+async def test_tail_group_rejoins_after_a_core_restart_and_says_so(tmp_path: Path) -> None:
+    with start_core_process(tmp_path / "core") as core:
+        target = core.endpoint("grpc")
+        first = await publish_when_up(target, [inventory_event("tr-1")])
+        tail = await start_tail("events", "--group", "rejoin", "--after", "0", "--core", target)
+        lines = [await read_line(tail)]
+        async with CoreClient(target) as client:
+            await wait_for(lambda: settled(client, "rejoin"), message="the first ack")
+        core.kill()
+        with start_core_process(tmp_path / "core", listen=target):
+            later = await publish_when_up(target, [inventory_event("tr-2")])
+            lines.append(await read_line(tail))
+            code, stderr = await interrupt(tail)
+    assert [line.split()[0] for line in lines] == [f"#{first[0]}", f"#{later[0]}"]
+    assert "rejoining group rejoin" in stderr
+    assert f"tail: reconnected to {target}, rejoined group rejoin" in stderr
+    assert code == 0
+    assert "Traceback" not in stderr
