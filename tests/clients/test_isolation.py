@@ -24,6 +24,7 @@ PROBE = textwrap.dedent(
     sys.meta_path.insert(0, Block())
     import commercegateway
     import commercegateway.tail
+    import commercegateway.groups_cli
     from commercegateway import CoreClient, run_callbacks
     loaded = sorted({{m.split(".")[0] for m in sys.modules}} & set(BLOCKED))
     print("loaded:", loaded)

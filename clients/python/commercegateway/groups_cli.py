@@ -306,3 +306,17 @@ def main(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"groups: {error}", file=sys.stderr)
         return 2
+
+
+def cli(argv: Sequence[str] | None = None) -> int:
+    """The standalone `commerce-gateway-groups` script of the client-only distribution."""
+    parser = argparse.ArgumentParser(
+        prog="commerce-gateway-groups",
+        description="List, show, re-drive, seek and delete consumer groups on the core.",
+    )
+    add_arguments(parser)
+    return main(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
