@@ -16,11 +16,12 @@ from typing import Any
 import grpc
 from commercegateway.v1 import core_service_pb2 as api
 
+from service.convert import event_kind
 from service.errors import InvalidArgumentError
 from service.groups import limits
 from service.groups.convert import group_message, parked_message
 from service.groups.member import Member, MemberStream, StreamLimits, first_request, now_us
-from service.groups.requests import check_group_name, check_start
+from service.groups.requests import ConsumeOptions, check_group_name, check_start
 from service.paging import decode_page_token, encode_page_token
 from service.store import group_rows
 from service.store.base import CommittedRecord, EventStore
@@ -29,6 +30,14 @@ from service.wire import MAX_RESPONSE_BYTES
 logger = logging.getLogger(__name__)
 LEAVE_SECONDS = 5.0  # how long stopping waits for members' deliveries to be handed back
 DEFAULT_PAGE = 100
+
+
+def matches(options: ConsumeOptions, record: CommittedRecord) -> bool:
+    """True when a committed event passes a group's filter (shop, kinds)."""
+    event = record.event
+    if options.shop and event.shop != options.shop:
+        return False
+    return not options.kinds or event_kind(event) in options.kinds
 
 
 class GroupService:
@@ -56,9 +65,13 @@ class GroupService:
         self._closing = False
 
     def committed(self, records: Sequence[CommittedRecord]) -> None:
-        """New events were committed (by any replica): every member here looks again."""
-        if records:
-            for members in self._members.values():
+        """New events were committed (by any replica): the members here whose group's filter
+        matches one of them look again."""
+        if not records:
+            return
+        for members in self._members.values():
+            options = next(iter(members)).options  # one group, one filter
+            if any(matches(options, record) for record in records):
                 for member in members:
                     member.wake.set()
 

@@ -513,20 +513,22 @@ def delete_group(name: str) -> Step[None]:
 def seek(
     name: str, sequence: int | None, time_us: int | None, now_us: int, stale_before_us: int
 ) -> Step[GroupView]:
-    """Moves a group to after a sequence, or after the last event stored at or before a time:
-    its unsettled deliveries (and parked events after the position) are dropped, events up to
-    the position count as acknowledged; returns the group's view. NotFoundError when unknown."""
+    """Moves a group to after a sequence (at most the head of the log), or after the last event
+    stored at or before a time: its unsettled deliveries (and parked events after the position)
+    are dropped, events up to the position count as acknowledged; returns the group's view.
+    NotFoundError when unknown."""
     row = yield from _group_row(name)
     if row is None:
         raise NotFoundError(f"no consumer group named {name!r}")
+    head = (yield from positions()).last_sequence
     if sequence is None:
         found = yield (
             ONE,
             "SELECT MIN(sequence) FROM events WHERE stored_at_us > ?",
             (time_us,),
         )
-        head = (yield from positions()).last_sequence
         sequence = int(found[0]) - 1 if found[0] is not None else head
+    sequence = min(sequence, head)
     yield (
         RUN,
         "DELETE FROM group_deliveries WHERE group_name = ?"

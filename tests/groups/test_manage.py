@@ -67,6 +67,10 @@ async def test_seek_moves_a_group_to_a_sequence_or_a_time(stub: CoreStub) -> Non
         assert moved.group.acked_through_sequence == sequences[0] - 1
         await wait_for(lambda: len(member.acked) == 24, message="all ten again")
         assert sorted(member.acked[14:]) == sequences
+        beyond = await stub.SeekGroup(api.SeekGroupRequest(group="seeker", sequence=10**9))
+        assert beyond.group.acked_through_sequence == sequences[-1]  # at most the head
+        more = await publish(stub, "later", 2, keys=2)
+        await wait_for(lambda: member.acked[-2:] == more, message="new events still flow")
 
 
 async def test_deleting_a_group_ends_its_members_with_not_found(stub: CoreStub) -> None:
