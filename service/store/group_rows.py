@@ -288,11 +288,13 @@ def claim(
     *,
     now_us: int,
     deadline_us: int,
+    stale_before_us: int = 0,
 ) -> Step[ClaimResult | None]:
     """Scans new events into the group, parks expired deliveries that had their last attempt,
     and leases to the member up to its free slots of the deliverable events (ready, or whose
-    lease expired; the oldest unsettled of their key), in log order. None when the group is
-    gone (deleted, or deleted and created again)."""
+    lease expired; the oldest unsettled of their key), in log order. A delivery whose deadline
+    this member let pass goes to another member while one is connected (seen since
+    `stale_before_us`). None when the group is gone (deleted, or deleted and created again)."""
     row = yield from _group_row(group)
     if row is None or int(row[4]) != create_time_us:
         return None
@@ -319,16 +321,27 @@ def claim(
     free = max_unacked - int(held[0])
     claimed: list[Claimed] = []
     if free > 0:
+        others = yield (
+            ONE,
+            "SELECT COUNT(*) FROM group_members WHERE group_name = ? AND member_id <> ?"
+            " AND seen_us >= ?",
+            (group, member_id, stale_before_us),
+        )
+        expired = "d.lease_deadline_us <= ?"
+        params: tuple[Any, ...] = (group, now_us, now_us, free)
+        if int(others[0]):  # not back to the member that let its deadline pass
+            expired += " AND d.lease_owner <> ?"
+            params = (group, now_us, now_us, member_id, free)
         candidates = yield (
             ALL,
             "SELECT d.sequence, d.lease_version, d.attempts, d.data, d.lease_owner"
             " FROM group_deliveries d WHERE d.group_name = ? AND d.parked_at_us IS NULL"
             " AND ((d.lease_owner IS NULL AND d.available_at_us <= ?)"
-            " OR (d.lease_owner IS NOT NULL AND d.lease_deadline_us <= ?))"
+            f" OR (d.lease_owner IS NOT NULL AND {expired}))"
             " AND NOT EXISTS (SELECT 1 FROM group_deliveries p WHERE p.group_name = d.group_name"
             " AND p.delivery_key = d.delivery_key AND p.sequence < d.sequence"
             " AND p.parked_at_us IS NULL) ORDER BY d.sequence LIMIT ?",
-            (group, now_us, now_us, free),
+            params,
         )
         for sequence, version, attempts, data, owner in candidates:
             error = EXPIRED if owner is not None else None
