@@ -11,8 +11,9 @@ from commercegateway.v1 import core_service_pb2 as api
 
 from service.errors import FailedPreconditionError, InvalidArgumentError
 from service.groups import keys, limits, requests
+from service.groups.member import DELIVERY_OVERHEAD, batches
 from service.store import group_rows
-from service.store.group_rows import GroupSpec, MemberInfo, Settle
+from service.store.group_rows import Claimed, GroupSpec, MemberInfo, Settle
 from service.store.sqlite_sql import connect, migrate, run_steps
 from tests.service.events import inventory, order, product
 
@@ -104,3 +105,12 @@ def test_steps_lease_in_key_order_settle_and_park(tmp_path: Path) -> None:
     assert not more
     assert run_steps(group_rows.leave("g", "m1", 160), conn) == 1  # its lease of 2 back
     assert claim("m2", 170) == [(2, 2)]
+
+
+def test_deliveries_are_cut_into_responses_bounded_in_bytes() -> None:
+    claimed = [Claimed(n, 1, 1, inventory(str(n), "x", "1").SerializeToString()) for n in range(10)]
+    size = len(claimed[0].data) + DELIVERY_OVERHEAD
+    runs = batches(claimed, 0, 3 * size)
+    assert [len(run) for run in runs] == [3, 3, 3, 1]
+    assert [len(run) for run in batches(claimed, 0, 1)] == [1] * 10  # one alone when larger
+    assert runs[0][0].ack_id == "0.1" and runs[0][0].event.sequence == 0
