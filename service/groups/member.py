@@ -211,6 +211,8 @@ class MemberStream:
             for run in batches(result.claimed, deadline_us, self.stream.response_bytes()):
                 await self._write(context, api.ConsumeEventsResponse(deliveries=run))
                 last_write = time.monotonic()
+            if result.more:
+                continue
             wait = self.stream.poll_seconds
             if result.next_due_us is not None:
                 wait = min(wait, max(0.0, (result.next_due_us - now_us()) / 1e6) + 0.001)

@@ -25,6 +25,7 @@ from service.errors import FailedPreconditionError, NotFoundError, ResourceExhau
 from service.groups.keys import delivery_key
 from service.groups.limits import (
     MAX_BACKLOG,
+    MAX_CLAIM_BYTES,
     MAX_GROUPS,
     MAX_MEMBERS,
     MAX_PARKED,
@@ -76,11 +77,13 @@ class Claimed:
 
 @dataclass(frozen=True, slots=True)
 class ClaimResult:
-    """What one claim took, and when something next falls due (a backoff or deadline ends,
-    in microseconds; None when nothing is waiting for a time)."""
+    """What one claim took, when something next falls due (a backoff or deadline ends, in
+    microseconds; None when nothing is waiting for a time), and whether more was deliverable
+    than the claim's byte bound allowed (claim again at once)."""
 
     claimed: list[Claimed]
     next_due_us: int | None
+    more: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,9 +288,10 @@ def _scan(name: str, row: Any) -> Step[int]:
 
 def _take(
     group: str, member_id: str, free: int, *, now_us: int, deadline_us: int, others: bool
-) -> Step[list[Claimed]]:
-    """Leases up to `free` deliverable events to the member, each by a compare-and-set on its
-    lease version (so no two members ever hold one)."""
+) -> Step[tuple[list[Claimed], bool]]:
+    """Leases up to `free` deliverable events (and about MAX_CLAIM_BYTES of them, at least one)
+    to the member, each by a compare-and-set on its lease version (so no two members ever hold
+    one); also returns whether it stopped at the byte bound."""
     expired = "d.lease_deadline_us BETWEEN 1 AND ?"
     params: tuple[Any, ...] = (group, now_us, now_us, free)
     if others:  # not back to the member that let its deadline pass
@@ -295,7 +299,7 @@ def _take(
         params = (group, now_us, now_us, member_id, free)
     candidates = yield (
         ALL,
-        "SELECT d.sequence, d.lease_version, d.attempts, d.data, d.lease_owner"
+        "SELECT d.sequence, d.lease_version, d.attempts, LENGTH(d.data), d.lease_owner"
         " FROM group_deliveries d WHERE d.group_name = ? AND d.parked_at_us IS NULL"
         " AND ((d.lease_owner IS NULL AND d.available_at_us <= ?)"
         f" OR ({expired}))"
@@ -305,7 +309,10 @@ def _take(
         params,
     )
     claimed: list[Claimed] = []
-    for sequence, version, attempts, data, owner in candidates:
+    size = 0
+    for sequence, version, attempts, length, owner in candidates:
+        if claimed and size + int(length) > MAX_CLAIM_BYTES:
+            return claimed, True  # the rest in the next claim
         error = EXPIRED if owner is not None else None
         taken = yield (
             COUNT,
@@ -316,8 +323,16 @@ def _take(
             (member_id, deadline_us, error, group, int(sequence), int(version)),
         )
         if taken:
-            claimed.append(Claimed(int(sequence), int(version) + 1, int(attempts) + 1, data))
-    return claimed
+            data = yield (
+                ONE,
+                "SELECT data FROM group_deliveries WHERE group_name = ? AND sequence = ?",
+                (group, int(sequence)),
+            )
+            claimed.append(
+                Claimed(int(sequence), int(version) + 1, int(attempts) + 1, bytes(data[0]))
+            )
+            size += int(length)
+    return claimed, False
 
 
 def _next_due(group: str, now_us: int) -> Step[int | None]:
@@ -377,6 +392,7 @@ def claim(
     )
     free = max_unacked - int(held[0])
     claimed: list[Claimed] = []
+    more = False
     if free > 0:
         others = yield (
             ONE,
@@ -385,10 +401,11 @@ def claim(
             (group, member_id, stale_before_us),
         )
         take = partial(_take, now_us=now_us, deadline_us=deadline_us, others=bool(int(others[0])))
-        claimed = yield from take(group, member_id, free)
-        if len(claimed) < free and (yield from _scan(group, row)):
-            claimed += yield from take(group, member_id, free - len(claimed))
-    return ClaimResult(claimed, (yield from _next_due(group, now_us)))
+        claimed, more = yield from take(group, member_id, free)
+        if not more and len(claimed) < free and (yield from _scan(group, row)):
+            taken, more = yield from take(group, member_id, free - len(claimed))
+            claimed += taken
+    return ClaimResult(claimed, (yield from _next_due(group, now_us)), more)
 
 
 def settle(group: str, member_id: str, answers: Settle, now_us: int) -> Step[int]:

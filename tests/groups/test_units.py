@@ -114,3 +114,18 @@ def test_deliveries_are_cut_into_responses_bounded_in_bytes() -> None:
     assert [len(run) for run in runs] == [3, 3, 3, 1]
     assert [len(run) for run in batches(claimed, 0, 1)] == [1] * 10  # one alone when larger
     assert runs[0][0].ack_id == "0.1" and runs[0][0].event.sequence == 0
+
+
+def test_a_claim_hands_out_a_bounded_number_of_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = store(tmp_path)
+    created = join(conn, "m1")
+    monkeypatch.setattr(group_rows, "MAX_CLAIM_BYTES", 1)  # every event is larger
+    steps = group_rows.claim("g", created, "m1", 10, now_us=10, deadline_us=100)
+    result = run_steps(steps, conn)
+    assert result is not None
+    assert ([c.sequence for c in result.claimed], result.more) == ([1], True)
+    result = run_steps(group_rows.claim("g", created, "m1", 10, now_us=11, deadline_us=100), conn)
+    assert result is not None
+    assert ([c.sequence for c in result.claimed], result.more) == ([3], False)  # 2 waits for 1
