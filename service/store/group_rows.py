@@ -84,6 +84,7 @@ class ClaimResult:
     claimed: list[Claimed]
     next_due_us: int | None
     more: bool = False
+    handoff: bool = False  # deliveries this member let expire wait for another member
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,7 +406,14 @@ def claim(
         if not more and len(claimed) < free and (yield from _scan(group, row)):
             taken, more = yield from take(group, member_id, free - len(claimed))
             claimed += taken
-    return ClaimResult(claimed, (yield from _next_due(group, now_us)), more)
+    handoff = yield (
+        ONE,
+        "SELECT COUNT(*) FROM group_deliveries WHERE group_name = ? AND lease_owner = ?"
+        " AND lease_deadline_us BETWEEN 1 AND ?",
+        (group, member_id, now_us),
+    )
+    next_due = yield from _next_due(group, now_us)
+    return ClaimResult(claimed, next_due, more, handoff=bool(int(handoff[0])))
 
 
 def settle(group: str, member_id: str, answers: Settle, now_us: int) -> Step[int]:

@@ -118,7 +118,7 @@ async def test_an_extended_delivery_stays_with_its_member_past_the_first_deadlin
             # The unextended one passed its deadline: the other member gets it...
             await wait_for(lambda: other.acked == [sequences[1]], message="the expired one")
             # ...while the extended one is still held, and its ack_id still settles it.
-            assert await group_state(stub, "extend", in_flight=1)
+            await wait_for(lambda: group_state(stub, "extend", in_flight=1), message="one held")
             del holder.held[sequences[1]]
             await holder.ack_held()
             await wait_for(lambda: group_state(stub, "extend", in_flight=0, lag=0), message="acked")

@@ -91,6 +91,8 @@ def test_steps_lease_in_key_order_settle_and_park(tmp_path: Path) -> None:
     assert claim("m1", 10) == [(1, 1), (3, 1)]  # 2 waits for 1 (same key)
     assert claim("m2", 20) == []  # nothing free: no event is held twice
     assert claim("m1", 111) == []  # its own expired deliveries go to another member
+    again = run_steps(group_rows.claim("g", created, "m1", 10, now_us=111, deadline_us=999), conn)
+    assert again is not None and again.handoff  # so it wakes the others
     assert claim("m2", 111) == [(1, 2), (3, 2)]  # m1's deadline passed
     stale = Settle(acks=[(1, 1)])  # m1's ack of the first lease changes nothing
     assert run_steps(group_rows.settle("g", "m1", stale, 120), conn) == 0
