@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 SERVICE_NAME = core_service_pb2.DESCRIPTOR.services_by_name["CoreService"].full_name
 # Idle subscriber streams must survive: clients may ping every 10 s without data, the
 # server pings idle connections every 60 s and never closes a connection for being idle.
+SQLITE_GROUP_POLL_SECONDS = 10.0  # see group_poll_seconds
 STREAM_END_SECONDS = 1.0  # at stop(grace=None), how long streams get to end cleanly
 SERVER_OPTIONS: list[tuple[str, int]] = [
     ("grpc.keepalive_time_ms", 60_000),
@@ -146,7 +147,7 @@ async def start_core(settings: CoreSettings) -> RunningCore:
     broadcaster = Broadcaster(memory_bytes=settings.stream_memory_bytes)
     groups = GroupService(
         store,
-        poll_seconds=settings.group_poll_seconds,
+        poll_seconds=group_poll_seconds(settings),
         heartbeat_seconds=settings.heartbeat_seconds,
         write_timeout_seconds=settings.subscriber_write_timeout_seconds,
         response_bytes=broadcaster.memory.response_bytes,
@@ -224,6 +225,15 @@ async def start_core(settings: CoreSettings) -> RunningCore:
         metrics_server,
         groups,
     )
+
+
+def group_poll_seconds(settings: CoreSettings) -> float:
+    """How often consumer-group members look at the store unwoken: the setting on PostgreSQL
+    (other replicas change group state); on SQLite every change is made by this process and
+    wakes them, so only their presence needs refreshing (every 10 s at least)."""
+    if store_kind(settings).startswith("postgres"):
+        return settings.group_poll_seconds
+    return max(settings.group_poll_seconds, SQLITE_GROUP_POLL_SECONDS)
 
 
 def store_kind(settings: CoreSettings) -> str:

@@ -9,6 +9,7 @@ MAX_MEMBERS = 100  # members connected to one group, on all replicas together
 MAX_BACKLOG = 10_000  # unsettled events of a group copied from the log at once
 MAX_PARKED = 10_000  # parked events of a group; beyond, the group stops taking new events
 SCAN_PAGE = 500  # events a claim copies from the log at most
+MAX_CLAIM_BYTES = 4 * 1024 * 1024  # event bytes a claim hands out at most (one event if larger)
 DEFAULT_MAX_UNACKED = 100
 MAX_UNACKED = 1_000
 DEFAULT_ACK_DEADLINE = 30  # seconds

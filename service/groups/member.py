@@ -133,11 +133,12 @@ class MemberStream:
         store: EventStore,
         member: Member,
         stream: StreamLimits,
-        wake_group: Callable[[str], None],
+        wake_group: Callable[[str, Member | None], None],
         closing: Callable[[], bool],
     ) -> None:
-        """Serves `member` from `store`; `wake_group` wakes the group's other members on this
-        core after an answer; `closing` says the core is stopping."""
+        """Serves `member` from `store`; `wake_group` wakes the group's members on this core
+        (but the one given) after an answer or a hand-off; `closing` says the core is
+        stopping."""
         self.store = store
         self.member = member
         self.stream = stream
@@ -171,7 +172,7 @@ class MemberStream:
                     partial(group_rows.settle, group, member.member_id, answers, at)
                 )
                 if answers.acks or answers.nacks:
-                    self.wake_group(group)
+                    self.wake_group(group, None)
         except DomainError as error:
             member.error = error
         except asyncio.CancelledError:
@@ -203,6 +204,7 @@ class MemberStream:
                     options.max_unacked,
                     now_us=at,
                     deadline_us=deadline_us,
+                    stale_before_us=at - int(limits.MEMBER_STALE_SECONDS * 1_000_000),
                 )
             )
             if result is None:
@@ -210,6 +212,10 @@ class MemberStream:
             for run in batches(result.claimed, deadline_us, self.stream.response_bytes()):
                 await self._write(context, api.ConsumeEventsResponse(deliveries=run))
                 last_write = time.monotonic()
+            if result.handoff:  # another member here may take what this one let expire
+                self.wake_group(options.group, member)
+            if result.more:
+                continue
             wait = self.stream.poll_seconds
             if result.next_due_us is not None:
                 wait = min(wait, max(0.0, (result.next_due_us - now_us()) / 1e6) + 0.001)

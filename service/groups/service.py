@@ -75,10 +75,12 @@ class GroupService:
                 for member in members:
                     member.wake.set()
 
-    def wake_group(self, group: str) -> None:
-        """A group's deliveries changed on this core: its members here look again."""
+    def wake_group(self, group: str, but: Member | None = None) -> None:
+        """A group's deliveries changed on this core: its members here (but `but`) look
+        again."""
         for member in self._members.get(group, ()):
-            member.wake.set()
+            if member is not but:
+                member.wake.set()
 
     def member_count(self) -> int:
         """Members connected to this core."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from commercegateway.v1 import events_pb2 as ev
@@ -24,6 +25,7 @@ from service.errors import FailedPreconditionError, NotFoundError, ResourceExhau
 from service.groups.keys import delivery_key
 from service.groups.limits import (
     MAX_BACKLOG,
+    MAX_CLAIM_BYTES,
     MAX_GROUPS,
     MAX_MEMBERS,
     MAX_PARKED,
@@ -35,6 +37,9 @@ from service.store.sql_rows import ALL, COUNT, ONE, RUN, Step, positions
 EXPIRED = "ack deadline expired"
 DISCONNECTED = "member disconnected"
 _NOT_PARKED = "parked_at_us IS NULL"
+# Ends a lease: no owner, deadline 0 (a row is leased exactly when its deadline is > 0), and a
+# new version, so the ack_id handed out with it no longer matches.
+_RELEASE = "lease_owner = NULL, lease_deadline_us = 0, lease_version = lease_version + 1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +77,14 @@ class Claimed:
 
 @dataclass(frozen=True, slots=True)
 class ClaimResult:
-    """What one claim took, and when something next falls due (a backoff or deadline ends,
-    in microseconds; None when nothing is waiting for a time)."""
+    """What one claim took, when something next falls due (a backoff or deadline ends, in
+    microseconds; None when nothing is waiting for a time), and whether more was deliverable
+    than the claim's byte bound allowed (claim again at once)."""
 
     claimed: list[Claimed]
     next_due_us: int | None
+    more: bool = False
+    handoff: bool = False  # deliveries this member let expire wait for another member
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,37 +231,35 @@ def leave(group: str, member_id: str, now_us: int) -> Step[int]:
         return 0
     parked = yield (
         COUNT,
-        "UPDATE group_deliveries SET parked_at_us = ?, lease_owner = NULL,"
-        " lease_version = lease_version + 1, last_error = ?"
+        f"UPDATE group_deliveries SET parked_at_us = ?, {_RELEASE}, last_error = ?"
         f" WHERE group_name = ? AND lease_owner = ? AND attempts >= ? AND {_NOT_PARKED}",
         (now_us, DISCONNECTED, group, member_id, int(row[3])),
     )
     released = yield (
         COUNT,
-        "UPDATE group_deliveries SET lease_owner = NULL, lease_version = lease_version + 1,"
-        " available_at_us = ?, last_error = ? WHERE group_name = ? AND lease_owner = ?",
+        f"UPDATE group_deliveries SET {_RELEASE}, available_at_us = ?, last_error = ?"
+        " WHERE group_name = ? AND lease_owner = ?",
         (now_us, DISCONNECTED, group, member_id),
     )
     return int(parked) + int(released)
 
 
-def _scan(name: str, row: Any) -> Step[None]:
+def _scan(name: str, row: Any) -> Step[int]:
     """Copies the group's next matching events from the log into group_deliveries, while its
-    backlog allows (MAX_BACKLOG unsettled, MAX_PARKED parked)."""
+    backlog allows (MAX_BACKLOG unsettled, MAX_PARKED parked); returns how many."""
     scanned = int(row[2])
     head = (yield from positions()).last_sequence
     if head <= scanned:
-        return
-    counts = yield (
+        return 0
+    total = yield (ONE, "SELECT COUNT(*) FROM group_deliveries WHERE group_name = ?", (name,))
+    parked = yield (
         ONE,
-        "SELECT COALESCE(SUM(CASE WHEN parked_at_us IS NULL THEN 1 ELSE 0 END), 0),"
-        " COUNT(*) FROM group_deliveries WHERE group_name = ?",
+        "SELECT COUNT(*) FROM group_deliveries WHERE group_name = ? AND parked_at_us > 0",
         (name,),
     )
-    unsettled, parked = int(counts[0]), int(counts[1]) - int(counts[0])
-    room = min(SCAN_PAGE, MAX_BACKLOG - unsettled)
-    if room <= 0 or parked >= MAX_PARKED:
-        return
+    room = min(SCAN_PAGE, MAX_BACKLOG - (int(total[0]) - int(parked[0])))
+    if room <= 0 or int(parked[0]) >= MAX_PARKED:
+        return 0
     where, params = _filter_sql(row[0], kinds_of(row[1]))
     found = yield (
         ALL,
@@ -278,6 +284,74 @@ def _scan(name: str, row: Any) -> Step[None]:
         "UPDATE consumer_groups SET scanned_through = ? WHERE name = ? AND scanned_through = ?",
         (through, name, scanned),
     )
+    return len(found)
+
+
+def _take(
+    group: str, member_id: str, free: int, *, now_us: int, deadline_us: int, others: bool
+) -> Step[tuple[list[Claimed], bool]]:
+    """Leases up to `free` deliverable events (and about MAX_CLAIM_BYTES of them, at least one)
+    to the member, each by a compare-and-set on its lease version (so no two members ever hold
+    one); also returns whether it stopped at the byte bound."""
+    expired = "d.lease_deadline_us BETWEEN 1 AND ?"
+    params: tuple[Any, ...] = (group, now_us, now_us, free)
+    if others:  # not back to the member that let its deadline pass
+        expired += " AND d.lease_owner <> ?"
+        params = (group, now_us, now_us, member_id, free)
+    candidates = yield (
+        ALL,
+        "SELECT d.sequence, d.lease_version, d.attempts, LENGTH(d.data), d.lease_owner"
+        " FROM group_deliveries d WHERE d.group_name = ? AND d.parked_at_us IS NULL"
+        " AND ((d.lease_owner IS NULL AND d.available_at_us <= ?)"
+        f" OR ({expired}))"
+        " AND NOT EXISTS (SELECT 1 FROM group_deliveries p WHERE p.group_name = d.group_name"
+        " AND p.delivery_key = d.delivery_key AND p.sequence < d.sequence"
+        " AND p.parked_at_us IS NULL) ORDER BY d.sequence LIMIT ?",
+        params,
+    )
+    claimed: list[Claimed] = []
+    size = 0
+    for sequence, version, attempts, length, owner in candidates:
+        if claimed and size + int(length) > MAX_CLAIM_BYTES:
+            return claimed, True  # the rest in the next claim
+        error = EXPIRED if owner is not None else None
+        taken = yield (
+            COUNT,
+            "UPDATE group_deliveries SET lease_owner = ?, lease_version = lease_version + 1,"
+            " lease_deadline_us = ?, attempts = attempts + 1,"
+            " last_error = COALESCE(?, last_error)"
+            " WHERE group_name = ? AND sequence = ? AND lease_version = ?",
+            (member_id, deadline_us, error, group, int(sequence), int(version)),
+        )
+        if taken:
+            data = yield (
+                ONE,
+                "SELECT data FROM group_deliveries WHERE group_name = ? AND sequence = ?",
+                (group, int(sequence)),
+            )
+            claimed.append(
+                Claimed(int(sequence), int(version) + 1, int(attempts) + 1, bytes(data[0]))
+            )
+            size += int(length)
+    return claimed, False
+
+
+def _next_due(group: str, now_us: int) -> Step[int | None]:
+    """When a backoff or a lease deadline of the group next ends (None: nothing waits)."""
+    ready = yield (
+        ONE,
+        "SELECT MIN(available_at_us) FROM group_deliveries WHERE group_name = ?"
+        f" AND available_at_us > ? AND lease_owner IS NULL AND {_NOT_PARKED}",
+        (group, now_us),
+    )
+    deadline = yield (
+        ONE,
+        "SELECT MIN(lease_deadline_us) FROM group_deliveries WHERE group_name = ?"
+        " AND lease_deadline_us > ?",
+        (group, now_us),
+    )
+    times = [int(found[0]) for found in (ready, deadline) if found and found[0] is not None]
+    return min(times) if times else None
 
 
 def claim(
@@ -288,11 +362,14 @@ def claim(
     *,
     now_us: int,
     deadline_us: int,
+    stale_before_us: int = 0,
 ) -> Step[ClaimResult | None]:
-    """Scans new events into the group, parks expired deliveries that had their last attempt,
-    and leases to the member up to its free slots of the deliverable events (ready, or whose
-    lease expired; the oldest unsettled of their key), in log order. None when the group is
-    gone (deleted, or deleted and created again)."""
+    """Parks expired deliveries that had their last attempt, and leases to the member up to its
+    free slots of the deliverable events (ready, or whose lease expired; the oldest unsettled
+    of their key), in log order, copying new events from the log when those run short. A
+    delivery whose deadline this member let pass goes to another member while one is
+    connected (seen since `stale_before_us`). None when the group is gone (deleted, or deleted
+    and created again)."""
     row = yield from _group_row(group)
     if row is None or int(row[4]) != create_time_us:
         return None
@@ -303,13 +380,11 @@ def claim(
     )
     yield (
         RUN,
-        "UPDATE group_deliveries SET parked_at_us = ?, lease_owner = NULL,"
-        " lease_version = lease_version + 1, last_error = ? WHERE group_name = ?"
-        " AND lease_owner IS NOT NULL AND lease_deadline_us <= ? AND attempts >= ?"
+        f"UPDATE group_deliveries SET parked_at_us = ?, {_RELEASE}, last_error = ?"
+        " WHERE group_name = ? AND lease_deadline_us BETWEEN 1 AND ? AND attempts >= ?"
         f" AND {_NOT_PARKED}",
         (now_us, EXPIRED, group, now_us, int(row[3])),
     )
-    yield from _scan(group, row)
     held = yield (
         ONE,
         "SELECT COUNT(*) FROM group_deliveries WHERE group_name = ? AND lease_owner = ?"
@@ -318,40 +393,27 @@ def claim(
     )
     free = max_unacked - int(held[0])
     claimed: list[Claimed] = []
+    more = False
     if free > 0:
-        candidates = yield (
-            ALL,
-            "SELECT d.sequence, d.lease_version, d.attempts, d.data, d.lease_owner"
-            " FROM group_deliveries d WHERE d.group_name = ? AND d.parked_at_us IS NULL"
-            " AND ((d.lease_owner IS NULL AND d.available_at_us <= ?)"
-            " OR (d.lease_owner IS NOT NULL AND d.lease_deadline_us <= ?))"
-            " AND NOT EXISTS (SELECT 1 FROM group_deliveries p WHERE p.group_name = d.group_name"
-            " AND p.delivery_key = d.delivery_key AND p.sequence < d.sequence"
-            " AND p.parked_at_us IS NULL) ORDER BY d.sequence LIMIT ?",
-            (group, now_us, now_us, free),
+        others = yield (
+            ONE,
+            "SELECT COUNT(*) FROM group_members WHERE group_name = ? AND member_id <> ?"
+            " AND seen_us >= ?",
+            (group, member_id, stale_before_us),
         )
-        for sequence, version, attempts, data, owner in candidates:
-            error = EXPIRED if owner is not None else None
-            taken = yield (
-                COUNT,
-                "UPDATE group_deliveries SET lease_owner = ?, lease_version = lease_version + 1,"
-                " lease_deadline_us = ?, attempts = attempts + 1,"
-                " last_error = COALESCE(?, last_error)"
-                " WHERE group_name = ? AND sequence = ? AND lease_version = ?",
-                (member_id, deadline_us, error, group, int(sequence), int(version)),
-            )
-            if taken:
-                claimed.append(Claimed(int(sequence), int(version) + 1, int(attempts) + 1, data))
-    due = yield (
+        take = partial(_take, now_us=now_us, deadline_us=deadline_us, others=bool(int(others[0])))
+        claimed, more = yield from take(group, member_id, free)
+        if not more and len(claimed) < free and (yield from _scan(group, row)):
+            taken, more = yield from take(group, member_id, free - len(claimed))
+            claimed += taken
+    handoff = yield (
         ONE,
-        "SELECT MIN(CASE WHEN lease_owner IS NULL THEN available_at_us"
-        " ELSE lease_deadline_us END) FROM group_deliveries WHERE group_name = ?"
-        f" AND {_NOT_PARKED} AND ((lease_owner IS NULL AND available_at_us > ?)"
-        " OR (lease_owner IS NOT NULL AND lease_deadline_us > ?))",
-        (group, now_us, now_us),
+        "SELECT COUNT(*) FROM group_deliveries WHERE group_name = ? AND lease_owner = ?"
+        " AND lease_deadline_us BETWEEN 1 AND ?",
+        (group, member_id, now_us),
     )
-    next_due = int(due[0]) if due is not None and due[0] is not None else None
-    return ClaimResult(claimed, next_due)
+    next_due = yield from _next_due(group, now_us)
+    return ClaimResult(claimed, next_due, more, handoff=bool(int(handoff[0])))
 
 
 def settle(group: str, member_id: str, answers: Settle, now_us: int) -> Step[int]:
@@ -381,16 +443,15 @@ def settle(group: str, member_id: str, answers: Settle, now_us: int) -> Step[int
             if attempts >= max_attempts:
                 changed += yield (
                     COUNT,
-                    "UPDATE group_deliveries SET parked_at_us = ?, lease_owner = NULL,"
-                    f" lease_version = lease_version + 1, last_error = ? WHERE {owned}",
+                    f"UPDATE group_deliveries SET parked_at_us = ?, {_RELEASE}, last_error = ?"
+                    f" WHERE {owned}",
                     (now_us, reason or "nacked", group, sequence, version, member_id),
                 )
                 continue
             wait_us = delay * 1_000_000 if delay else backoff_us(attempts)
             changed += yield (
                 COUNT,
-                "UPDATE group_deliveries SET lease_owner = NULL,"
-                " lease_version = lease_version + 1, available_at_us = ?, last_error = ?"
+                f"UPDATE group_deliveries SET {_RELEASE}, available_at_us = ?, last_error = ?"
                 f" WHERE {owned}",
                 (now_us + wait_us, reason or "nacked", group, sequence, version, member_id),
             )
@@ -488,8 +549,7 @@ def redrive(name: str, sequences: Sequence[int], now_us: int) -> Step[int]:
         raise NotFoundError(f"no consumer group named {name!r}")
     sql = (
         "UPDATE group_deliveries SET parked_at_us = NULL, attempts = 0, available_at_us = ?,"
-        " lease_owner = NULL, lease_version = lease_version + 1"
-        " WHERE group_name = ? AND parked_at_us IS NOT NULL"
+        f" {_RELEASE} WHERE group_name = ? AND parked_at_us IS NOT NULL"
     )
     params: list[Any] = [now_us, name]
     if sequences:

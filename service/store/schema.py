@@ -154,6 +154,9 @@ INDEXES: tuple[Index, ...] = (
     Index("session_bindings_session", "session_bindings", ("session_id",)),
     Index("group_deliveries_key", "group_deliveries", ("group_name", "delivery_key", "sequence")),
     Index("group_deliveries_owner", "group_deliveries", ("group_name", "lease_owner")),
+    Index("group_deliveries_deadline", "group_deliveries", ("group_name", "lease_deadline_us")),
+    Index("group_deliveries_ready", "group_deliveries", ("group_name", "available_at_us")),
+    Index("group_deliveries_parked", "group_deliveries", ("group_name", "parked_at_us")),
 )
 SEED = ("INSERT INTO log_meta (name, value) VALUES ('compacted_through', 0)",)
 
@@ -232,7 +235,7 @@ UPGRADES: dict[int, dict[Dialect, list[str]]] = {
 }
 
 _GROUP_TABLES = ("consumer_groups", "group_deliveries", "group_members")
-_GROUP_INDEXES = ("group_deliveries_key", "group_deliveries_owner")
+_GROUP_INDEXES = tuple(i.name for i in INDEXES if i.table == "group_deliveries")
 
 
 def _groups(dialect: Dialect) -> list[str]:

@@ -99,6 +99,37 @@ async def test_a_delivery_not_acknowledged_in_time_is_delivered_again(stub: Core
                 timeout=30,
                 message="every event acknowledged once",
             )
-    again = [r for m in (sleeper, worker) for r in m.received if r.sequence in sequences[:2]]
-    assert sorted(r.attempt for r in again) == [1, 1, 2, 2]
+    again = [r for r in worker.received if r.sequence in sequences[:2]]
+    assert sorted(r.attempt for r in again) == [2, 2]  # to the other member, attempt 2
     assert all(in_key_order(member) for member in (sleeper, worker))
+
+
+async def test_an_extended_delivery_stays_with_its_member_past_the_first_deadline(
+    stub: CoreStub,
+) -> None:
+    sequences = await publish(stub, "extend", 2, keys=2)
+    holder = GroupMember(stub, "extend", lambda _d: "hold", start_after=0, ack_deadline=1)
+    async with running([holder]):
+        await wait_for(lambda: len(holder.held) == 2, message="two held")
+        extension = api.ConsumeExtension(ack_id=holder.held[sequences[0]], seconds=60)
+        await holder.call.write(api.ConsumeEventsRequest(extensions=[extension]))
+        other = GroupMember(stub, "extend", start_after=0)  # joins before the 1 s deadline
+        async with running([other]):
+            # The unextended one passed its deadline: the other member gets it...
+            await wait_for(lambda: other.acked == [sequences[1]], message="the expired one")
+            # ...while the extended one is still held, and its ack_id still settles it.
+            await wait_for(lambda: group_state(stub, "extend", in_flight=1), message="one held")
+            del holder.held[sequences[1]]
+            await holder.ack_held()
+            await wait_for(lambda: group_state(stub, "extend", in_flight=0, lag=0), message="acked")
+    assert [r.sequence for r in other.received] == [sequences[1]]
+
+
+async def test_nacked_deliveries_wait_a_doubling_backoff(stub: CoreStub) -> None:
+    (sequence,) = await publish(stub, "backoff", 1, keys=1)
+    member = GroupMember(stub, "backoff", lambda _d: "nack", start_after=0)
+    async with running([member]):
+        await wait_for(lambda: len(member.received) == 3, timeout=30, message="three attempts")
+    first, second, third = (r.received for r in member.received)
+    assert [r.sequence for r in member.received] == [sequence] * 3
+    assert second - first >= 0.9 and third - second >= 1.9  # 1 s, then 2 s

@@ -11,8 +11,9 @@ from commercegateway.v1 import core_service_pb2 as api
 
 from service.errors import FailedPreconditionError, InvalidArgumentError
 from service.groups import keys, limits, requests
+from service.groups.member import DELIVERY_OVERHEAD, batches
 from service.store import group_rows
-from service.store.group_rows import GroupSpec, MemberInfo, Settle
+from service.store.group_rows import Claimed, GroupSpec, MemberInfo, Settle
 from service.store.sqlite_sql import connect, migrate, run_steps
 from tests.service.events import inventory, order, product
 
@@ -89,6 +90,9 @@ def test_steps_lease_in_key_order_settle_and_park(tmp_path: Path) -> None:
 
     assert claim("m1", 10) == [(1, 1), (3, 1)]  # 2 waits for 1 (same key)
     assert claim("m2", 20) == []  # nothing free: no event is held twice
+    assert claim("m1", 111) == []  # its own expired deliveries go to another member
+    again = run_steps(group_rows.claim("g", created, "m1", 10, now_us=111, deadline_us=999), conn)
+    assert again is not None and again.handoff  # so it wakes the others
     assert claim("m2", 111) == [(1, 2), (3, 2)]  # m1's deadline passed
     stale = Settle(acks=[(1, 1)])  # m1's ack of the first lease changes nothing
     assert run_steps(group_rows.settle("g", "m1", stale, 120), conn) == 0
@@ -103,3 +107,27 @@ def test_steps_lease_in_key_order_settle_and_park(tmp_path: Path) -> None:
     assert not more
     assert run_steps(group_rows.leave("g", "m1", 160), conn) == 1  # its lease of 2 back
     assert claim("m2", 170) == [(2, 2)]
+
+
+def test_deliveries_are_cut_into_responses_bounded_in_bytes() -> None:
+    claimed = [Claimed(n, 1, 1, inventory(str(n), "x", "1").SerializeToString()) for n in range(10)]
+    size = len(claimed[0].data) + DELIVERY_OVERHEAD
+    runs = batches(claimed, 0, 3 * size)
+    assert [len(run) for run in runs] == [3, 3, 3, 1]
+    assert [len(run) for run in batches(claimed, 0, 1)] == [1] * 10  # one alone when larger
+    assert runs[0][0].ack_id == "0.1" and runs[0][0].event.sequence == 0
+
+
+def test_a_claim_hands_out_a_bounded_number_of_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = store(tmp_path)
+    created = join(conn, "m1")
+    monkeypatch.setattr(group_rows, "MAX_CLAIM_BYTES", 1)  # every event is larger
+    steps = group_rows.claim("g", created, "m1", 10, now_us=10, deadline_us=100)
+    result = run_steps(steps, conn)
+    assert result is not None
+    assert ([c.sequence for c in result.claimed], result.more) == ([1], True)
+    result = run_steps(group_rows.claim("g", created, "m1", 10, now_us=11, deadline_us=100), conn)
+    assert result is not None
+    assert ([c.sequence for c in result.claimed], result.more) == ([3], False)  # 2 waits for 1
