@@ -41,6 +41,9 @@ METHOD_PERMISSIONS: dict[str, Permission] = {
     f"/{CORE_SERVICE}/ListInventoryLevels": "read",
     f"/{CORE_SERVICE}/GetSession": "read",
     f"/{CORE_SERVICE}/GetCoreStatus": "read",
+    # Privacy (issue 12): a shop's install state; a customer's data for a data request.
+    f"/{CORE_SERVICE}/GetShop": "read",
+    f"/{CORE_SERVICE}/ExportCustomerData": "read",
 }
 # Services anyone may call without a token: health (probes) and reflection (the API's shape).
 OPEN_SERVICES = frozenset(

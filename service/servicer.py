@@ -22,6 +22,7 @@ from service.errors import (
     status_of,
 )
 from service.paging import decode_page_token, encode_page_token
+from service.privacy_api import PrivacyMethods
 from service.status import core_status
 from service.store.base import EventStore
 from service.streams import Batch
@@ -42,7 +43,7 @@ async def abort_with(context: grpc.aio.ServicerContext[Any, Any], error: DomainE
     await context.abort(status_of(error), str(error))
 
 
-class CoreServicer(api_grpc.CoreServiceServicer):
+class CoreServicer(PrivacyMethods, api_grpc.CoreServiceServicer):
     """Implements CoreService over an EventStore and the subscription service."""
 
     def __init__(

@@ -6,11 +6,15 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from commercegateway.v1 import events_pb2
 
+from common.redaction import Subject
 from service.domain import Binding, InventoryLevel, Session
+
+if TYPE_CHECKING:
+    from service.store.privacy_rows import ShopRecord
 
 
 class StoreError(RuntimeError):
@@ -86,6 +90,16 @@ def tell_observer(
         logging.getLogger(__name__).exception("commit observer failed")
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerExport:
+    """Everything the core holds about one customer (see privacy_rules.export_customer)."""
+
+    events: list[events_pb2.Event]
+    order_ids: list[str]
+    sessions: list[Session]
+    truncated: bool = False
+
+
 @dataclass
 class StoreInfo:
     """Positions of the log: the last sequence and the newest compacted one."""
@@ -153,3 +167,9 @@ class EventStore(Protocol):
 
     async def compact(self, older_than: datetime) -> int:
         """Deletes events stored before the time (and their items); returns how many."""
+
+    async def get_shop(self, shop: str) -> ShopRecord | None:
+        """The shop's installation state, or None when the core holds nothing of it."""
+
+    async def export_customer(self, subject: Subject) -> CustomerExport:
+        """Everything held about a customer of a shop: events, orders and their sessions."""

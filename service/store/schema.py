@@ -107,6 +107,16 @@ TABLES: tuple[Table, ...] = (
         ("shop", "order_id"),
     ),
     Table("log_meta", _columns("name TEXT, value BIGINT"), ("name",)),
+    # A shop's installation state as its privacy and uninstall webhooks set it (a shop with no
+    # row is installed when the log holds events of it).
+    Table(
+        "shops",
+        _columns(
+            "shop TEXT, state TEXT, uninstalled_us BIGINT NULL, redacted_us BIGINT NULL,"
+            " state_sequence BIGINT"
+        ),
+        ("shop",),
+    ),
 )
 INDEXES: tuple[Index, ...] = (
     Index("events_stored_at", "events", ("stored_at_us",)),
@@ -197,8 +207,14 @@ UPGRADES: dict[int, dict[Dialect, list[str]]] = {
         ],
         "postgres": [],
     },
+    # Privacy (issue 12 section 1): the shops table of installation states. Numbered 5 in the
+    # round plan; 4 on this branch because versions are contiguous (the merge renumbers).
+    4: {
+        dialect: [render_table(next(t for t in TABLES if t.name == "shops"), dialect)]
+        for dialect in DIALECTS
+    },
 }
-LATEST = 3
+LATEST = 4
 
 
 def plan(current: int, dialect: Dialect) -> list[tuple[list[int], list[str]]]:
