@@ -142,8 +142,17 @@ def _erase_quarantine(connection: sqlite3.Connection, redaction: Redaction) -> i
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
-    truncate_wal(connection)
+    _truncate(connection, "quarantine")
     return len(doomed)
+
+
+def _truncate(connection: sqlite3.Connection, name: str) -> None:
+    if not truncate_wal(connection):
+        logger.warning(
+            "WAL checkpoint after a redaction did not complete: another process held an old"
+            " snapshot; the next checkpoint rewrites it",
+            extra={"file": name},
+        )
 
 
 def _erase_outbox(connection: sqlite3.Connection, subject: Subject) -> int:
@@ -163,7 +172,7 @@ def _erase_outbox(connection: sqlite3.Connection, subject: Subject) -> int:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
-    truncate_wal(connection)
+    _truncate(connection, "outbox")
     return len(doomed)
 
 

@@ -3,9 +3,9 @@ concerns, and the redacted entry that replaces such an event (its sequence numbe
 
 A redaction names a customer (its platform customer id and orders) or a whole shop. An event
 is the customer's when it is of the same shop and platform and either names the customer
-(`Event.customer_id`) or is an order or checkout event of one of the listed orders. Privacy
-events themselves (data requests, redactions, uninstalls) are never erased by a customer
-redaction: they are the record that the request was carried out.
+(`Event.customer_id`, also set on the customer's data requests) or is an order or checkout
+event of one of the listed orders. Redaction and uninstall events themselves are never erased by
+a customer redaction: they are the record that the request was carried out.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ PRIVACY_PAYLOADS = frozenset(
     {"customer_data_requested", "customer_redacted", "shop_redacted", "app_uninstalled"}
 )
 """The payload cases of Shopify's privacy and uninstall webhooks."""
+KEPT_PAYLOADS = PRIVACY_PAYLOADS - {"customer_data_requested"}
+"""The payload cases a customer redaction never erases (the record of what was done)."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def concerns(event: ev.Event, subject: Subject) -> bool:
         return False
     if subject.whole_shop:
         return True
-    if event.WhichOneof("payload") in PRIVACY_PAYLOADS:
+    if event.WhichOneof("payload") in KEPT_PAYLOADS:
         return False
     if subject.customer_id and event.customer_id == subject.customer_id:
         return True

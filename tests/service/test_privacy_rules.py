@@ -102,3 +102,16 @@ def test_an_export_finds_the_customers_events_and_the_orders_they_name() -> None
     events, orders, _sessions, truncated = run(privacy_rules.export_customer(rows, subject, 99))
     assert [e.source_event_id for e in events] == ["o1", "o2"]
     assert (orders, truncated) == (["ord-1"], False)
+
+
+def test_a_customer_redaction_erases_the_customers_data_requests_but_keeps_redactions() -> None:
+    rows = FakeRows()
+    asked = envelope("d1")
+    asked.customer_id = "cust-1"
+    asked.customer_data_requested.customer_id = "cust-1"
+    asked.customer_data_requested.email_sha256 = "ab" * 32
+    first = redaction("r0", "cust-1")
+    first.customer_id = "cust-1"
+    publish(rows, [asked, first])
+    publish(rows, [redaction("r1", "cust-1")], last=2)
+    assert [rows.events[s].redacted for s in (1, 2, 3)] == [True, False, False]
