@@ -125,10 +125,11 @@ def _kept_body_matches(headers: str, topic: str, body: bytes, redaction: Redacti
 
 
 def _erase_quarantine(connection: sqlite3.Connection, redaction: Redaction) -> int:
+    # One row at a time (a cursor, not fetchall): kept bodies are up to the maximum body size.
     rows = connection.execute(
         "SELECT id, topic, headers, body FROM quarantine WHERE platform = ?",
         (redaction.platform,),
-    ).fetchall()
+    )
     doomed = [
         (int(entry_id),)
         for entry_id, topic, headers, body in rows
@@ -158,7 +159,7 @@ def _truncate(connection: sqlite3.Connection, name: str) -> None:
 def _erase_outbox(connection: sqlite3.Connection, subject: Subject) -> int:
     rows = connection.execute(
         "SELECT id, event FROM outbox WHERE shop = ? OR shop IS NULL", (subject.shop,)
-    ).fetchall()
+    )
     doomed = [
         (int(entry_id),)
         for entry_id, blob in rows

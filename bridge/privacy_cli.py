@@ -95,8 +95,9 @@ def _body(raw: bytes) -> Any:
 def from_quarantine(data: Quarantine, redaction: Redaction) -> list[dict[str, Any]]:
     """The kept deliveries of the customer (the bridge.privacy matching), with their bodies."""
     found = []
-    for entry in data.list():
-        if entry.platform != redaction.platform:
+    for summary in data.summaries():  # then one body at a time (each up to the body limit)
+        entry = data.get(summary.entry_id) if summary.platform == redaction.platform else None
+        if entry is None:
             continue
         if entry.headers.get("x-shopify-shop-domain", "") != redaction.subject.shop:
             continue
