@@ -62,12 +62,13 @@ def order_body(order_id: int, customer_id: int, marker: str, *, currency: str = 
     return json.dumps(
         {
             "id": order_id,
-            "name": f"#{order_id}",
+            "name": f"#{order_id} for {marker}",
             "email": f"{marker}@example.com",
             "currency": currency,
             "total_price": "10.00",
-            "line_items": [
-                {"title": f"Gift for {marker}", "quantity": 1, "price": "10.00", "sku": "S-1"}
+            "line_items": [  # the marker all along the stored event, not only at one end
+                {"title": f"Gift {line} for {marker}", "quantity": 1, "price": "2.00", "sku": "S"}
+                for line in range(5)
             ],
             "note_attributes": [{"name": "gift_note", "value": f"To {marker}"}],
             "customer": {
