@@ -129,7 +129,8 @@ class Intake:
         now: datetime,
     ) -> ParsedDelivery:
         """Checks the content type (415), picks the platform named by the path or by its
-        signature header (403 when none), authenticates (403), parses (400/422), validates
+        signature header (403 when none), authenticates (403; 401 for the topics the platform
+        answers so, Platform.answers_401), parses (400/422), validates
         (413/422) and translates `body`. `request_url` gives the URL the delivery was posted
         to, for platforms signing their notification URL when none is configured.
 
@@ -153,8 +154,9 @@ class Intake:
             _authenticate(platform, body, normalized, config, moment)
             return _translate(platform, body, normalized, config, moment)
         except WebhookRejected as rejected:
+            strict = platform.answers_401 is not None and platform.answers_401(normalized)
             raise ProblemError(
-                "authentication",
+                "unauthorized" if strict else "authentication",
                 rejected.reason,
                 f"The {platform.name} delivery failed authentication: {rejected.detail}.",
                 platform=platform.name,

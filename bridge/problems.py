@@ -22,6 +22,7 @@ ProblemKind = Literal[
     "headers_too_large",
     "bad_request",
     "overloaded",
+    "unauthorized",
 ]
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -44,6 +45,9 @@ PROBLEM_TYPES: dict[ProblemKind, tuple[int, str, str]] = {
     "headers_too_large": (431, _BASE + "headers-too-large", "Request header fields too large"),
     "bad_request": (400, _BASE + "bad-request", "Malformed HTTP request"),
     "overloaded": (503, _BASE + "overloaded", "The bridge is busy, retry later"),
+    # A failed authentication on a topic the platform wants answered 401 (Shopify's privacy
+    # webhooks; Platform.answers_401): the same problem type as "authentication".
+    "unauthorized": (401, _BASE + "authentication-failed", "Webhook authentication failed"),
 }
 
 

@@ -15,7 +15,12 @@ _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
     "PRAGMA busy_timeout=5000",
+    # Deleted content is overwritten with zeros, so an erased delivery leaves no bytes in free
+    # pages or cells (Shopify's privacy redactions: bridge.privacy).
+    "PRAGMA secure_delete=ON",
 )
+CHECKPOINT_ATTEMPTS = 5
+"""How many times truncate_wal tries while another connection holds an old snapshot."""
 
 
 class SqliteThread:
@@ -79,3 +84,14 @@ def write_transaction(
         connection.execute("ROLLBACK")
         raise
     connection.execute("COMMIT")
+
+
+def truncate_wal(connection: sqlite3.Connection) -> bool:
+    """Copies every WAL frame into the file and truncates the WAL to zero bytes (outside a
+    transaction), so no older page image stays in it; each attempt waits up to the busy
+    timeout. False when another connection kept it from completing every attempt."""
+    for _ in range(CHECKPOINT_ATTEMPTS):
+        busy, _log, _done = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if not busy:
+            return True
+    return False

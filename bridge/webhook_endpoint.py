@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +33,7 @@ from bridge.intake import (
 from bridge.metrics import BridgeMetrics
 from bridge.payload_versions import OldVersionWarnings
 from bridge.platforms import REGISTRY, body_fields, header_names
+from bridge.privacy import LocalEraser, Redaction, redaction_of
 from bridge.problems import ProblemError
 from bridge.quarantine import Quarantine
 from bridge.validity import EVENT_TOO_LARGE
@@ -100,6 +102,7 @@ class WebhookEndpoint:
         self._quarantine = quarantine
         self._metrics = metrics
         self._old_versions = OldVersionWarnings()
+        self._eraser = LocalEraser(quarantine, forwarder.outbox)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handles one request end to end."""
@@ -135,7 +138,22 @@ class WebhookEndpoint:
             if kept and problem.platform is not None:
                 await self._keep(problem.platform, headers, body, problem, now)
             raise
+        redaction = redaction_of(delivery.platform, delivery.events, body)
+        if redaction is not None:  # the bridge's own copies go before the redaction is sent
+            await self._erase(redaction)
         return 200, await self._deliver(delivery)
+
+    async def _erase(self, redaction: Redaction) -> None:
+        try:
+            await self._eraser.erase(redaction)
+        except (sqlite3.Error, OSError):
+            logger.exception("redaction of the bridge's data failed")
+            raise ProblemError(
+                "unavailable",
+                "erase_failed",
+                "The bridge could not erase its own copies of the redacted data.",
+                platform=redaction.platform,
+            ) from None
 
     async def _keep(
         self,

@@ -19,6 +19,7 @@ from common.errors import EventTooLargeError, InvalidArgumentError
 MAX_EVENT_BYTES = 1024 * 1024
 MAX_QUANTITY_CHARS = 64
 MAX_QUANTITY_DIGITS = 40
+MAX_PRIVACY_ORDERS = 10_000  # orders one data request or customer redaction may name
 MAX_CONTENT_KEY_CHARS = 128  # a hex SHA-256 (64) plus ":" and an index, with room to spare
 PLATFORM_NAMES: dict[ev.Platform.ValueType, str] = {
     ev.PLATFORM_SHOPIFY: "shopify",
@@ -67,6 +68,11 @@ def _identifiers(event: ev.Event) -> Iterator[str]:
         yield event.product_deleted.product_id
     elif case == "checkout_completed":
         yield from (event.checkout_completed.session_id, event.checkout_completed.order_id)
+    elif case in ("customer_data_requested", "customer_redacted"):
+        request = getattr(event, case)
+        yield request.customer_id
+        yield from request.order_ids
+    yield event.customer_id
 
 
 def _check_payload(event: ev.Event, where: str) -> None:
@@ -83,6 +89,14 @@ def _check_payload(event: ev.Event, where: str) -> None:
         raise InvalidArgumentError(f"{where}.{case}.{required[case][0]} is required")
     if case == "inventory_updated":
         check_quantity(event.inventory_updated.available, f"{where}.inventory_updated.available")
+    if case in ("customer_data_requested", "customer_redacted"):
+        request = getattr(event, case)
+        if not request.customer_id and not request.order_ids:
+            raise InvalidArgumentError(f"{where}.{case} needs a customer_id or order_ids")
+        if len(request.order_ids) > MAX_PRIVACY_ORDERS:
+            raise InvalidArgumentError(
+                f"{where}.{case}.order_ids has more than {MAX_PRIVACY_ORDERS} orders"
+            )
     if case == "checkout_completed":
         checkout = event.checkout_completed
         if not checkout.session_id and not checkout.order_id:
@@ -104,6 +118,8 @@ def check_event(event: ev.Event, index: int) -> None:
         raise InvalidArgumentError(
             f"{where}.content_key must be at most {MAX_CONTENT_KEY_CHARS} characters, no NUL"
         )
+    if event.redacted:
+        raise InvalidArgumentError(f"{where}.redacted is set by the core only, never published")
     _check_payload(event, where)
     if any("\x00" in text for text in _identifiers(event)):
         raise InvalidArgumentError(f"{where} has a NUL character in an identifier")

@@ -35,6 +35,11 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "quarantine": ("bridge.quarantine_cli", "List, show and re-drive quarantined deliveries."),
     "outbox": ("bridge.outbox_cli", "List, show, re-drive and drop outbox entries (parked ones)."),
 }
+# Shopify's privacy webhooks: answering a customers/data_request.
+SUBCOMMANDS["privacy"] = (
+    "bridge.privacy_cli",
+    "Export everything held about one customer as JSON (Shopify customers/data_request).",
+)
 
 
 def _load(name: str) -> SubcommandModule:

@@ -50,6 +50,9 @@ METHOD_PERMISSIONS: dict[str, Permission] = {
     f"/{CORE_SERVICE}/RedriveParkedEvents": "manage_groups",
     f"/{CORE_SERVICE}/DeleteGroup": "manage_groups",
     f"/{CORE_SERVICE}/SeekGroup": "manage_groups",
+    # Privacy (issue 12): a shop's install state; a customer's data for a data request.
+    f"/{CORE_SERVICE}/GetShop": "read",
+    f"/{CORE_SERVICE}/ExportCustomerData": "read",
 }
 # Services anyone may call without a token: health (probes) and reflection (the API's shape).
 OPEN_SERVICES = frozenset(

@@ -25,6 +25,11 @@ KIND_BY_PAYLOAD: dict[str, ev.EventKind.ValueType] = {
     "product_deleted": ev.EVENT_KIND_PRODUCT_DELETED,
     "catalog_refresh": ev.EVENT_KIND_CATALOG_REFRESH,
     "checkout_completed": ev.EVENT_KIND_CHECKOUT_COMPLETED,
+    # Shopify's privacy webhooks and app/uninstalled.
+    "customer_data_requested": ev.EVENT_KIND_CUSTOMER_DATA_REQUESTED,
+    "customer_redacted": ev.EVENT_KIND_CUSTOMER_REDACTED,
+    "shop_redacted": ev.EVENT_KIND_SHOP_REDACTED,
+    "app_uninstalled": ev.EVENT_KIND_APP_UNINSTALLED,
 }
 BINDING_KINDS: dict[api.SessionBindingKind.ValueType, BindingKind] = {
     api.SESSION_BINDING_KIND_CART_TOKEN: "cart_token",

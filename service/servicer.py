@@ -24,6 +24,7 @@ from service.errors import (
 from service.groups.member import PeerGone
 from service.groups.service import GroupService
 from service.paging import decode_page_token, encode_page_token
+from service.privacy_api import PrivacyMethods
 from service.status import core_status
 from service.store.base import EventStore
 from service.streams import Batch
@@ -44,7 +45,7 @@ async def abort_with(context: grpc.aio.ServicerContext[Any, Any], error: DomainE
     await context.abort(status_of(error), str(error))
 
 
-class CoreServicer(api_grpc.CoreServiceServicer):
+class CoreServicer(PrivacyMethods, api_grpc.CoreServiceServicer):
     """Implements CoreService over an EventStore and the subscription service."""
 
     def __init__(

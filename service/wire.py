@@ -50,27 +50,33 @@ def response(frames: Sequence[bytes], sequence: int) -> bytes:
     return b"".join(frames)
 
 
+_REDACTIONS = frozenset({"customer_redacted", "shop_redacted"})
+
+
 class EventFrames:
     """Each stored event's encoding as a SubscribeEventsResponse.events entry, by sequence
     and id.
 
-    A stored event never changes, so every subscriber of a commit (and every replay of it)
-    shares one serialization instead of copying and serializing the event again.
+    A stored event changes only when a redaction erases it (it keeps its sequence and id and
+    gets `redacted`), so every subscriber of a commit (and every replay of it) shares one
+    serialization instead of copying and serializing the event again; the key includes the
+    redacted flag, and a redaction event empties the cache (no erased frame stays in it).
     """
 
     def __init__(self, limit: int = _CACHE_LIMIT) -> None:
         """Keeps up to `limit` recent events' frames."""
-        self._frames: dict[tuple[int, str], bytes] = {}
+        self._frames: dict[tuple[int, str, bool], bytes] = {}
         self._limit = limit
         self._bytes = 0
 
     def frame(self, event: ev.Event) -> bytes:
         """The tag, length and bytes of `event` as one `events` entry."""
-        key = (event.sequence, event.id)
+        key = (event.sequence, event.id, event.redacted)
         frame = self._frames.get(key)
         if frame is None:
             frame = encode(event)
-            if len(self._frames) >= self._limit or self._bytes + len(frame) > _CACHE_BYTES:
+            full = len(self._frames) >= self._limit or self._bytes + len(frame) > _CACHE_BYTES
+            if full or event.WhichOneof("payload") in _REDACTIONS:
                 self._frames.clear()
                 self._bytes = 0
             self._frames[key] = frame

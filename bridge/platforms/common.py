@@ -29,7 +29,8 @@ RejectReason = Literal[
     "future_timestamp",  # Standard Webhooks: signed timestamp further ahead than the tolerance
     "stale_event",  # the event is older than the replay window
 ]
-"""Why a delivery failed authentication; every reason maps to HTTP 403."""
+"""Why a delivery failed authentication; every reason maps to HTTP 403 (401 on the topics a
+platform answers so: Platform.answers_401)."""
 
 REJECT_REASONS: frozenset[str] = frozenset(get_args(RejectReason))
 

@@ -131,6 +131,9 @@ class Platform:
     oldest_checked_version: str = ""
     """The oldest payload API version (YYYY-MM or YYYY-MM-DD) the payload models were checked
     against; older deliveries are logged once per shop. Empty: no age check."""
+    answers_401: Callable[[Mapping[str, str]], bool] | None = None
+    """Whether a delivery (its normalized headers, read before verification) that fails
+    authentication is answered 401 rather than 403 (Shopify's privacy webhooks)."""
 
     @property
     def path(self) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from commercegateway.v1 import events_pb2
 
+from bridge.platforms import shopify_privacy
 from bridge.platforms.common import (
     PayloadRejected,
     WebhookRejected,
@@ -37,7 +38,7 @@ from bridge.platforms.delivery import (
 from bridge.platforms.fields import Dated
 from bridge.platforms.money import money_from_decimal, price_without_currency
 from bridge.platforms.platform import Platform, SignRequest, VerifyOptions
-from bridge.platforms.shopify_samples import sample
+from bridge.platforms.shopify_samples import sample as _catalog_sample
 from bridge.platforms.shopify_schema import (
     DeletedProduct,
     InventoryLevel,
@@ -123,7 +124,9 @@ def _order(envelope: Envelope, document: Any, occur: datetime | None) -> list[ev
     changed = order.updated_at or order.created_at
     if changed is not None:
         payload.update_time.CopyFrom(timestamp(changed))
-    return [make_event(envelope, "order_created", payload, occur_time=occur)]
+    event = make_event(envelope, "order_created", payload, occur_time=occur)
+    event.customer_id = order.customer.id if order.customer is not None else ""
+    return [event]
 
 
 def _variant(variant: Variant) -> events_pb2.ProductVariant:
@@ -166,6 +169,7 @@ HANDLERS: dict[str, _Handler] = {
     "products/update": _product,
     "products/delete": _deleted,
 }
+HANDLERS.update(shopify_privacy.HANDLERS)  # the privacy webhooks and app/uninstalled
 HANDLED_TOPICS: tuple[str, ...] = tuple(HANDLERS)
 
 
@@ -194,6 +198,10 @@ SHAPES: dict[str, Shape] = {
     "products/update": _PRODUCT,
     "products/delete": Shape(frozenset({"id"}), only=frozenset({"id"})),
 }
+SHAPES.update(
+    (topic, Shape(required, forbidden, only))
+    for topic, (required, forbidden, only) in shopify_privacy.SHAPES.items()
+)
 """Per-topic shape discriminators. products/create and products/update share a shape (and an
 effect): a rewrite between those two changes nothing."""
 
@@ -336,6 +344,17 @@ def _verify(
     verify(body, headers, secrets)
 
 
+def sample(topic: str, shop: str, now: str) -> dict[str, Any]:
+    """A JSON document of `topic` naming `shop`, with fresh ids, at `now` (RFC 3339)."""
+    if topic in shopify_privacy.PRIVACY_TOPICS:
+        return shopify_privacy.sample(topic, shop)
+    return _catalog_sample(topic, shop, now)
+
+
+def _answers_401(headers: Mapping[str, str]) -> bool:
+    return shopify_privacy.unauthorized(headers, TOPIC_HEADER)
+
+
 PLATFORM = Platform(
     name="shopify",
     wire=events_pb2.PLATFORM_SHOPIFY,
@@ -354,6 +373,7 @@ PLATFORM = Platform(
     event_time_headers=TRIGGERED_AT_HEADER,
     signature_scheme="X-Shopify-Hmac-Sha256",
     oldest_checked_version=OLDEST_CHECKED_VERSION,
+    answers_401=_answers_401,
     header_docs=tuple(
         (name, required, f"{text} Also accepted as {name.removeprefix('X-').lower()}.")
         for name, required, text in (

@@ -34,6 +34,14 @@ class OrderLine(Schema):
     price: DecimalText
 
 
+class CustomerRef(Schema):
+    """The customer an order or a privacy request names (id; e-mail and phone when sent)."""
+
+    id: PlatformId
+    email: OptionalText = ""
+    phone: OptionalText = ""
+
+
 class Order(Schema):
     """orders/create: the order resource."""
 
@@ -47,6 +55,7 @@ class Order(Schema):
     note_attributes: list[NoteAttribute] | None = None
     cart_token: OptionalText = ""
     checkout_token: OptionalText = ""
+    customer: CustomerRef | None = None
 
 
 class Variant(Schema):
@@ -73,3 +82,47 @@ class DeletedProduct(Schema):
     """products/delete: only the id."""
 
     id: PlatformId
+
+
+# Shopify's mandatory privacy (compliance) webhooks and app/uninstalled.
+MAX_PRIVACY_ORDERS = 10_000
+"""At most this many orders in one customers/data_request or customers/redact body."""
+
+
+class DataRequestRef(Schema):
+    """The id of a customers/data_request."""
+
+    id: PlatformId
+
+
+class CustomersDataRequest(Schema):
+    """customers/data_request: a customer asked the shop for the data held about them."""
+
+    shop_id: PlatformId
+    shop_domain: OptionalText = ""
+    customer: CustomerRef
+    orders_requested: list[PlatformId] = Field(default=[], max_length=MAX_PRIVACY_ORDERS)
+    data_request: DataRequestRef | None = None
+
+
+class CustomersRedact(Schema):
+    """customers/redact: the customer's personal data and the listed orders' must be erased."""
+
+    shop_id: PlatformId
+    shop_domain: OptionalText = ""
+    customer: CustomerRef
+    orders_to_redact: list[PlatformId] = Field(default=[], max_length=MAX_PRIVACY_ORDERS)
+
+
+class ShopRedact(Schema):
+    """shop/redact: everything held for the shop must be erased (48 h after uninstall)."""
+
+    shop_id: PlatformId
+    shop_domain: OptionalText = ""
+
+
+class UninstalledShop(Schema):
+    """app/uninstalled: the Shop resource; only its id and domain are read."""
+
+    id: PlatformId
+    myshopify_domain: OptionalText = ""

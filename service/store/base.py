@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from commercegateway.v1 import events_pb2
 
+from common.redaction import Subject
 from service.domain import Binding, InventoryLevel, Session
 
 if TYPE_CHECKING:
     from service.store.sql_rows import Step
 
 T = TypeVar("T")
+    from service.store.privacy_rows import ShopRecord
 
 
 class StoreError(RuntimeError):
@@ -89,6 +91,16 @@ def tell_observer(
             observer.failed(failure, seconds)
     except Exception:
         logging.getLogger(__name__).exception("commit observer failed")
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerExport:
+    """Everything the core holds about one customer (see privacy_rules.export_customer)."""
+
+    events: list[events_pb2.Event]
+    order_ids: list[str]
+    sessions: list[Session]
+    truncated: bool = False
 
 
 @dataclass
@@ -166,3 +178,8 @@ class EventStore(Protocol):
 
     async def read_steps(self, steps: Step[T]) -> T:
         """Runs a read-only sans-IO step on a reading connection."""
+    async def get_shop(self, shop: str) -> ShopRecord | None:
+        """The shop's installation state, or None when the core holds nothing of it."""
+
+    async def export_customer(self, subject: Subject) -> CustomerExport:
+        """Everything held about a customer of a shop: events, orders and their sessions."""

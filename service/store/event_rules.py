@@ -18,6 +18,7 @@ from typing import Protocol
 
 from commercegateway.v1 import events_pb2 as ev
 
+from common.redaction import PRIVACY_PAYLOADS
 from service import state
 from service.convert import (
     alert_message,
@@ -36,10 +37,11 @@ from service.domain import (
     Session,
 )
 from service.store.base import CommittedRecord, PublishOutcome, StoreRules
+from service.store.privacy_rules import PrivacyRows, apply_privacy
 from service.store.sql_rows import Step
 
 
-class Rows(Protocol):
+class Rows(PrivacyRows, Protocol):
     """The row access the rules need, each method a step (see service.store.sql_rows)."""
 
     def find_by_source_id(self, platform: int, source_event_id: str) -> Step[tuple[int, str]]:
@@ -160,6 +162,8 @@ def apply_rules(
         return [], (yield from apply_order(rows, event, facts))
     elif case == "checkout_completed":
         return [], (yield from apply_order(rows, event, checkout_facts(event)))
+    elif case in PRIVACY_PAYLOADS:
+        yield from apply_privacy(rows, event)
     return [], []
 
 

@@ -137,6 +137,16 @@ TABLES: tuple[Table, ...] = (
         ),
         ("group_name", "member_id"),
     ),
+    # A shop's installation state as its privacy and uninstall webhooks set it (a shop with no
+    # row is installed when the log holds events of it).
+    Table(
+        "shops",
+        _columns(
+            "shop TEXT, state TEXT, uninstalled_us BIGINT NULL, redacted_us BIGINT NULL,"
+            " state_sequence BIGINT"
+        ),
+        ("shop",),
+    ),
 )
 INDEXES: tuple[Index, ...] = (
     Index("events_stored_at", "events", ("stored_at_us",)),
@@ -247,7 +257,12 @@ def _groups(dialect: Dialect) -> list[str]:
 
 # Version 4: consumer groups (service.groups).
 UPGRADES[4] = {dialect: _groups(dialect) for dialect in DIALECTS}
-LATEST = 4
+# Version 5: privacy (issue 12 section 1), the shops table of installation states.
+UPGRADES[5] = {
+    dialect: [render_table(next(t for t in TABLES if t.name == "shops"), dialect)]
+    for dialect in DIALECTS
+}
+LATEST = 5
 
 
 def plan(current: int, dialect: Dialect) -> list[tuple[list[int], list[str]]]:

@@ -9,7 +9,7 @@ SqlRows is the engines' implementation of event_rules.Rows.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar, cast
@@ -27,19 +27,12 @@ from service.domain import (
     SessionStateName,
 )
 from service.store.base import LevelPage, StoreInfo
+from service.store.privacy_rows import PrivacySqlRows
+from service.store.steps import ALL, COUNT, ONE, RUN, Statement, Step
+
+__all__ = ["ALL", "COUNT", "ONE", "RUN", "SQL_ROWS", "SqlRows", "Statement", "Step"]
 
 T = TypeVar("T")
-# What a statement's result is: a row (or None), all rows, nothing, how many rows it changed.
-ONE, ALL, RUN, COUNT = 1, 2, 3, 4
-
-
-# One SQL statement: which result its step wants back, its text with `?` placeholders, and its
-# parameters (a plain tuple: the writer's hot path builds several per event).
-Statement = tuple[int, str, tuple[Any, ...]]
-
-
-# A step: yields statements, receives their results, returns a T.
-Step = Generator[Statement, Any, T]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LEVEL_COLUMNS = (
@@ -149,7 +142,7 @@ def level_page(shop: str, after: tuple[str, str, str] | None, limit: int) -> Ste
     return LevelPage(levels[:limit], info.last_sequence, more=len(levels) > limit)
 
 
-class SqlRows:
+class SqlRows(PrivacySqlRows):
     """event_rules.Rows over the SQL tables of service.store.schema."""
 
     def find_by_source_id(self, platform: int, source_event_id: str) -> Step[tuple[int, str]]:

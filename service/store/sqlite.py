@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
 import time
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 
 from commercegateway.v1 import events_pb2 as ev
 
+from common.redaction import subject_of
 from service.domain import Binding, Session
 from service.store import event_rules, sql_rows
 from service.store.base import (
@@ -27,11 +29,12 @@ from service.store.base import (
     StoreRules,
 )
 from service.store.sql_rows import SQL_ROWS
-from service.store.sqlite_sql import connect, migrate, run_steps
+from service.store.sqlite_sql import connect, migrate, run_steps, truncate_wal
 from service.store.sqlite_writer import SequenceCounter, Writer
 from service.store.step_reads import StepReads
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 # The probe of probe_commit: one row of log_meta, rewritten (no event, no sequence).
 _PROBE_SQL = (
     "INSERT INTO log_meta (name, value) VALUES ('probed_at_us', ?)"
@@ -95,11 +98,22 @@ class SqliteEventStore(StepReads):
             conn.close()
 
     async def publish(self, events: Sequence[ev.Event]) -> list[PublishOutcome]:
-        """Stores the events durably, in order, idempotently; see EventStore.publish."""
+        """Stores the events durably, in order, idempotently; see EventStore.publish. After a
+        redaction the WAL is checkpointed and truncated before the reply, so the erased bytes
+        are gone from every file when the publisher hears back."""
         outcomes: list[PublishOutcome] = await self._write(
             lambda conn: self._publish_tx(conn, events)
         )
+        if any(subject_of(event) is not None for event in events):
+            await self._truncate_wal()
         return outcomes
+
+    async def _truncate_wal(self) -> None:
+        if not await asyncio.to_thread(truncate_wal, self.path):
+            logger.warning(
+                "WAL checkpoint after a redaction did not complete: readers held old snapshots;"
+                " the next redaction or restart retries it"
+            )
 
     def _publish_tx(
         self, conn: sqlite3.Connection, events: Sequence[ev.Event]

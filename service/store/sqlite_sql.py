@@ -14,12 +14,35 @@ T = TypeVar("T")
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """Opens a connection in WAL mode with durable commits (synchronous=FULL)."""
+    """Opens a connection in WAL mode with durable commits (synchronous=FULL) and
+    secure_delete (deleted or overwritten content is zeroed, so a redaction leaves no bytes in
+    free pages)."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA busy_timeout=10000")
+    conn.execute("PRAGMA secure_delete=ON")
     return conn
+
+
+CHECKPOINT_ATTEMPTS = 5
+"""How many times a truncating WAL checkpoint is tried while readers hold old snapshots."""
+
+
+def truncate_wal(path: Path) -> bool:
+    """Copies every WAL frame into the database file and truncates the WAL to zero bytes
+    (PRAGMA wal_checkpoint(TRUNCATE)), so that no older page image, erased content included,
+    stays in the WAL; each attempt waits up to the busy timeout for readers. False when
+    readers kept it from completing every attempt."""
+    conn = connect(path)
+    try:
+        for _ in range(CHECKPOINT_ATTEMPTS):
+            busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return True
+        return False
+    finally:
+        conn.close()
 
 
 def run_steps(steps: Step[T], conn: sqlite3.Connection) -> T:

@@ -8,8 +8,11 @@ from typing import TypeVar
 
 from commercegateway.v1 import events_pb2 as ev
 
+from common.redaction import Subject
 from service.domain import InventoryLevel, Session
-from service.store import sql_rows
+from service.store import privacy_rules, sql_rows
+from service.store.base import CustomerExport
+from service.store.privacy_rows import ShopRecord
 from service.store.sql_rows import SQL_ROWS, Step
 
 T = TypeVar("T")
@@ -66,3 +69,20 @@ class StepReads:
     async def get_session(self, session_id: str) -> Session | None:
         """One session, or None."""
         return await self._read_steps(SQL_ROWS.load_session(session_id))
+
+    async def get_shop(self, shop: str) -> ShopRecord | None:
+        """The shop's installation state, or None when the core holds nothing of it."""
+        return await self._read_steps(privacy_rules.shop_state(SQL_ROWS, shop))
+
+    async def export_customer(self, subject: Subject) -> CustomerExport:
+        """Everything held about a customer: its events, orders and their sessions."""
+        through = self._log_through()
+        before = (through + 1) if through is not None else 2**63 - 1
+        steps = privacy_rules.export_customer(SQL_ROWS, subject, before)
+        events, orders, session_ids, truncated = await self._read_steps(steps)
+        sessions = []
+        for session_id in session_ids:
+            session = await self.get_session(session_id)
+            if session is not None:
+                sessions.append(session)
+        return CustomerExport(events, orders, sessions, truncated)

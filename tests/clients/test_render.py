@@ -51,3 +51,10 @@ def test_json_line_is_canonical_json_on_one_line() -> None:
 def test_unknown_message_type_raises_type_error() -> None:
     with pytest.raises(TypeError, match="cannot render"):
         render_text(events_pb2.Money())
+
+
+def test_a_redacted_event_line_says_so() -> None:
+    event = events_pb2.Event(
+        sequence=15, platform=events_pb2.PLATFORM_SHOPIFY, shop=SHOP, redacted=True
+    )
+    assert render_text(event) == f"#15 redacted shopify {SHOP}"

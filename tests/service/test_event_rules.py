@@ -12,8 +12,10 @@ from commercegateway.v1 import events_pb2 as ev
 from service.domain import Binding, CatalogEntry, InventoryLevel, OrderRecord, Session
 from service.store import event_rules
 from service.store.base import CommittedRecord, PublishOutcome, StoreRules
+from service.store.privacy_rows import ShopRecord
 from service.store.sql_rows import Step
 from tests.service.events import SHOP, checkout, inventory, order, product
+from tests.service.privacy_fake import FakePrivacyRows
 
 T = TypeVar("T")
 
@@ -34,7 +36,7 @@ def run(steps: Step[T]) -> T:
     raise AssertionError(f"the rules asked the fake for SQL: {statement}")
 
 
-class FakeRows:
+class FakeRows(FakePrivacyRows):
     """event_rules.Rows over dictionaries."""
 
     def __init__(self) -> None:
@@ -46,6 +48,7 @@ class FakeRows:
         self.sessions: dict[str, Session] = {}
         self.bound: dict[Binding, str] = {}
         self.orders: dict[tuple[str, str], OrderRecord] = {}
+        self.shops: dict[str, ShopRecord] = {}
 
     def _first(self, **match: Any) -> tuple[int, str] | None:
         for sequence, event in sorted(self.events.items()):

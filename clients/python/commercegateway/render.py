@@ -66,7 +66,7 @@ def _payload_summary(event: events_pb2.Event) -> str:
 def render_event(event: events_pb2.Event) -> str:
     """Returns a one-line description of a canonical event."""
     platform = _enum_suffix(events_pb2.Platform.Name(event.platform), "PLATFORM_").lower()
-    payload = event.WhichOneof("payload") or "empty"
+    payload = "redacted" if event.redacted else (event.WhichOneof("payload") or "empty")
     summary = _payload_summary(event)
     return f"#{event.sequence} {payload} {platform} {event.shop} {summary}".rstrip()
 

@@ -97,6 +97,38 @@ SESSION_BINDING_KIND_ORDER_ID: SessionBindingKind.ValueType  # 3
 """An order id (for example a Square order the gateway created)."""
 Global___SessionBindingKind: _TypeAlias = SessionBindingKind  # noqa: Y015
 
+class _ShopState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ShopStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ShopState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SHOP_STATE_UNSPECIFIED: _ShopState.ValueType  # 0
+    """Not set; never returned."""
+    SHOP_STATE_INSTALLED: _ShopState.ValueType  # 1
+    """The core holds events of the shop and no uninstall was received."""
+    SHOP_STATE_UNINSTALLED: _ShopState.ValueType  # 2
+    """The app was uninstalled from the shop (Shopify app/uninstalled); its data stays until it
+    is redacted.
+    """
+    SHOP_STATE_REDACTED: _ShopState.ValueType  # 3
+    """Everything held for the shop was erased (Shopify shop/redact)."""
+
+class ShopState(_ShopState, metaclass=_ShopStateEnumTypeWrapper):
+    """The installation state of a shop, as the platform's webhooks told it."""
+
+SHOP_STATE_UNSPECIFIED: ShopState.ValueType  # 0
+"""Not set; never returned."""
+SHOP_STATE_INSTALLED: ShopState.ValueType  # 1
+"""The core holds events of the shop and no uninstall was received."""
+SHOP_STATE_UNINSTALLED: ShopState.ValueType  # 2
+"""The app was uninstalled from the shop (Shopify app/uninstalled); its data stays until it
+is redacted.
+"""
+SHOP_STATE_REDACTED: ShopState.ValueType  # 3
+"""Everything held for the shop was erased (Shopify shop/redact)."""
+Global___ShopState: _TypeAlias = ShopState  # noqa: Y015
+
 @_typing.final
 class PublishEventsRequest(_message.Message):
     """Request of PublishEvents."""
@@ -1456,3 +1488,141 @@ class SeekGroupResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SeekGroupResponse: _TypeAlias = SeekGroupResponse  # noqa: Y015
+
+@_typing.final
+class GetShopRequest(_message.Message):
+    """Request of GetShop."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHOP_FIELD_NUMBER: _builtins.int
+    shop: _builtins.str
+    """The shop, as events name it (a Shopify shop domain)."""
+    def __init__(
+        self,
+        *,
+        shop: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["shop", b"shop"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetShopRequest: _TypeAlias = GetShopRequest  # noqa: Y015
+
+@_typing.final
+class GetShopResponse(_message.Message):
+    """Response of GetShop."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHOP_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    UNINSTALL_TIME_FIELD_NUMBER: _builtins.int
+    REDACT_TIME_FIELD_NUMBER: _builtins.int
+    STATE_SEQUENCE_FIELD_NUMBER: _builtins.int
+    shop: _builtins.str
+    """The shop."""
+    state: Global___ShopState.ValueType
+    """Its installation state."""
+    state_sequence: _builtins.int
+    """The sequence of the event that set the state; 0 for a shop known by its events only."""
+    @_builtins.property
+    def uninstall_time(self) -> _timestamp_pb2.Timestamp:
+        """When the app was uninstalled (the uninstall event's receive time); unset when it was not."""
+
+    @_builtins.property
+    def redact_time(self) -> _timestamp_pb2.Timestamp:
+        """When the shop's data was erased (the redaction event's receive time); unset when it was not."""
+
+    def __init__(
+        self,
+        *,
+        shop: _builtins.str = ...,
+        state: Global___ShopState.ValueType = ...,
+        uninstall_time: _timestamp_pb2.Timestamp | None = ...,
+        redact_time: _timestamp_pb2.Timestamp | None = ...,
+        state_sequence: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["redact_time", b"redact_time", "uninstall_time", b"uninstall_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["redact_time", b"redact_time", "shop", b"shop", "state", b"state", "state_sequence", b"state_sequence", "uninstall_time", b"uninstall_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetShopResponse: _TypeAlias = GetShopResponse  # noqa: Y015
+
+@_typing.final
+class ExportCustomerDataRequest(_message.Message):
+    """Request of ExportCustomerData."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHOP_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ORDER_IDS_FIELD_NUMBER: _builtins.int
+    shop: _builtins.str
+    """The shop, as events name it (a Shopify shop domain)."""
+    customer_id: _builtins.str
+    """The platform's customer id."""
+    @_builtins.property
+    def order_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """More orders to include besides those whose events name the customer (at most 1,000)."""
+
+    def __init__(
+        self,
+        *,
+        shop: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        order_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "order_ids", b"order_ids", "shop", b"shop"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportCustomerDataRequest: _TypeAlias = ExportCustomerDataRequest  # noqa: Y015
+
+@_typing.final
+class ExportCustomerDataResponse(_message.Message):
+    """Response of ExportCustomerData."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENTS_FIELD_NUMBER: _builtins.int
+    SESSIONS_FIELD_NUMBER: _builtins.int
+    ORDER_IDS_FIELD_NUMBER: _builtins.int
+    TRUNCATED_FIELD_NUMBER: _builtins.int
+    truncated: _builtins.bool
+    """True when more than 10,000 events matched and only the first 10,000 are returned."""
+    @_builtins.property
+    def events(self) -> _containers.RepeatedCompositeFieldContainer[_events_pb2.Event]:
+        """The stored events naming the customer or one of the orders, in sequence order (at most
+        10,000; see truncated).
+        """
+
+    @_builtins.property
+    def sessions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Session]:
+        """The sessions of those orders."""
+
+    @_builtins.property
+    def order_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The ids of the orders found (named by the request or by the customer's events)."""
+
+    def __init__(
+        self,
+        *,
+        events: _abc.Iterable[_events_pb2.Event] | None = ...,
+        sessions: _abc.Iterable[Global___Session] | None = ...,
+        order_ids: _abc.Iterable[_builtins.str] | None = ...,
+        truncated: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events", "order_ids", b"order_ids", "sessions", b"sessions", "truncated", b"truncated"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportCustomerDataResponse: _TypeAlias = ExportCustomerDataResponse  # noqa: Y015

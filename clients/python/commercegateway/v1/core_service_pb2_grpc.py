@@ -130,6 +130,16 @@ class CoreServiceStub:
                 request_serializer=commercegateway_dot_v1_dot_core__service__pb2.SeekGroupRequest.SerializeToString,
                 response_deserializer=commercegateway_dot_v1_dot_core__service__pb2.SeekGroupResponse.FromString,
                 _registered_method=True)
+        self.GetShop = channel.unary_unary(
+                '/commercegateway.v1.CoreService/GetShop',
+                request_serializer=commercegateway_dot_v1_dot_core__service__pb2.GetShopRequest.SerializeToString,
+                response_deserializer=commercegateway_dot_v1_dot_core__service__pb2.GetShopResponse.FromString,
+                _registered_method=True)
+        self.ExportCustomerData = channel.unary_unary(
+                '/commercegateway.v1.CoreService/ExportCustomerData',
+                request_serializer=commercegateway_dot_v1_dot_core__service__pb2.ExportCustomerDataRequest.SerializeToString,
+                response_deserializer=commercegateway_dot_v1_dot_core__service__pb2.ExportCustomerDataResponse.FromString,
+                _registered_method=True)
 
 
 class CoreServiceServicer:
@@ -277,6 +287,23 @@ class CoreServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetShop(self, request, context):
+        """Returns what the core knows of a shop's installation: installed, uninstalled (with the
+        time) or redacted (with the time). NOT_FOUND when the core holds nothing of the shop.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportCustomerData(self, request, context):
+        """Returns everything the core holds about one customer of a shop: the stored events naming
+        the customer or the given orders, and the sessions of those orders (to answer a Shopify
+        customers/data_request).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CoreServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -359,6 +386,16 @@ def add_CoreServiceServicer_to_server(servicer, server):
                     servicer.SeekGroup,
                     request_deserializer=commercegateway_dot_v1_dot_core__service__pb2.SeekGroupRequest.FromString,
                     response_serializer=commercegateway_dot_v1_dot_core__service__pb2.SeekGroupResponse.SerializeToString,
+            ),
+            'GetShop': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetShop,
+                    request_deserializer=commercegateway_dot_v1_dot_core__service__pb2.GetShopRequest.FromString,
+                    response_serializer=commercegateway_dot_v1_dot_core__service__pb2.GetShopResponse.SerializeToString,
+            ),
+            'ExportCustomerData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportCustomerData,
+                    request_deserializer=commercegateway_dot_v1_dot_core__service__pb2.ExportCustomerDataRequest.FromString,
+                    response_serializer=commercegateway_dot_v1_dot_core__service__pb2.ExportCustomerDataResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -809,6 +846,60 @@ class CoreService:
             '/commercegateway.v1.CoreService/SeekGroup',
             commercegateway_dot_v1_dot_core__service__pb2.SeekGroupRequest.SerializeToString,
             commercegateway_dot_v1_dot_core__service__pb2.SeekGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetShop(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/commercegateway.v1.CoreService/GetShop',
+            commercegateway_dot_v1_dot_core__service__pb2.GetShopRequest.SerializeToString,
+            commercegateway_dot_v1_dot_core__service__pb2.GetShopResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportCustomerData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/commercegateway.v1.CoreService/ExportCustomerData',
+            commercegateway_dot_v1_dot_core__service__pb2.ExportCustomerDataRequest.SerializeToString,
+            commercegateway_dot_v1_dot_core__service__pb2.ExportCustomerDataResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -102,6 +102,15 @@ class CoreServiceStub:
     """Moves a consumer group's position to a sequence or a time: events after it are delivered
     (again), events up to it are treated as acknowledged. Needs a role that may write.
     """
+    GetShop: _grpc.UnaryUnaryMultiCallable[_core_service_pb2.GetShopRequest, _core_service_pb2.GetShopResponse]
+    """Returns what the core knows of a shop's installation: installed, uninstalled (with the
+    time) or redacted (with the time). NOT_FOUND when the core holds nothing of the shop.
+    """
+    ExportCustomerData: _grpc.UnaryUnaryMultiCallable[_core_service_pb2.ExportCustomerDataRequest, _core_service_pb2.ExportCustomerDataResponse]
+    """Returns everything the core holds about one customer of a shop: the stored events naming
+    the customer or the given orders, and the sessions of those orders (to answer a Shopify
+    customers/data_request).
+    """
 
 @_typing.type_check_only
 class CoreServiceAsyncStub(CoreServiceStub):
@@ -176,6 +185,15 @@ class CoreServiceAsyncStub(CoreServiceStub):
     SeekGroup: _aio.UnaryUnaryMultiCallable[_core_service_pb2.SeekGroupRequest, _core_service_pb2.SeekGroupResponse]  # type: ignore[assignment]
     """Moves a consumer group's position to a sequence or a time: events after it are delivered
     (again), events up to it are treated as acknowledged. Needs a role that may write.
+    """
+    GetShop: _aio.UnaryUnaryMultiCallable[_core_service_pb2.GetShopRequest, _core_service_pb2.GetShopResponse]  # type: ignore[assignment]
+    """Returns what the core knows of a shop's installation: installed, uninstalled (with the
+    time) or redacted (with the time). NOT_FOUND when the core holds nothing of the shop.
+    """
+    ExportCustomerData: _aio.UnaryUnaryMultiCallable[_core_service_pb2.ExportCustomerDataRequest, _core_service_pb2.ExportCustomerDataResponse]  # type: ignore[assignment]
+    """Returns everything the core holds about one customer of a shop: the stored events naming
+    the customer or the given orders, and the sessions of those orders (to answer a Shopify
+    customers/data_request).
     """
 
 class CoreServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -344,6 +362,27 @@ class CoreServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_core_service_pb2.SeekGroupResponse, _abc.Awaitable[_core_service_pb2.SeekGroupResponse]]:
         """Moves a consumer group's position to a sequence or a time: events after it are delivered
         (again), events up to it are treated as acknowledged. Needs a role that may write.
+        """
+
+    @_abc_1.abstractmethod
+    def GetShop(
+        self,
+        request: _core_service_pb2.GetShopRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_core_service_pb2.GetShopResponse, _abc.Awaitable[_core_service_pb2.GetShopResponse]]:
+        """Returns what the core knows of a shop's installation: installed, uninstalled (with the
+        time) or redacted (with the time). NOT_FOUND when the core holds nothing of the shop.
+        """
+
+    @_abc_1.abstractmethod
+    def ExportCustomerData(
+        self,
+        request: _core_service_pb2.ExportCustomerDataRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_core_service_pb2.ExportCustomerDataResponse, _abc.Awaitable[_core_service_pb2.ExportCustomerDataResponse]]:
+        """Returns everything the core holds about one customer of a shop: the stored events naming
+        the customer or the given orders, and the sessions of those orders (to answer a Shopify
+        customers/data_request).
         """
 
 def add_CoreServiceServicer_to_server(servicer: CoreServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63ommercegateway/v1/events.proto\x12\x12\x63ommercegateway.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"L\n\x05Money\x12\x14\n\x0c\x61mount_minor\x18\x01 \x01(\x03\x12\x15\n\rcurrency_code\x18\x02 \x01(\t\x12\x16\n\x0e\x61mount_decimal\x18\x03 \x01(\t\"\xd1\x05\n\x05\x45vent\x12\n\n\x02id\x18\x01 \x01(\t\x12.\n\x08platform\x18\x02 \x01(\x0e\x32\x1c.commercegateway.v1.Platform\x12\x17\n\x0fsource_event_id\x18\x03 \x01(\t\x12\x0c\n\x04shop\x18\x04 \x01(\t\x12.\n\noccur_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0creceive_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08sequence\x18\x07 \x01(\x03\x12\r\n\x05topic\x18\x08 \x01(\t\x12\x13\n\x0b\x64\x65livery_id\x18\t \x01(\t\x12\x41\n\x11inventory_updated\x18\x14 \x01(\x0b\x32$.commercegateway.v1.InventoryUpdatedH\x00\x12\x39\n\rorder_created\x18\x15 \x01(\x0b\x32 .commercegateway.v1.OrderCreatedH\x00\x12=\n\x0fproduct_updated\x18\x16 \x01(\x0b\x32\".commercegateway.v1.ProductUpdatedH\x00\x12=\n\x0fproduct_deleted\x18\x17 \x01(\x0b\x32\".commercegateway.v1.ProductDeletedH\x00\x12=\n\x0f\x63\x61talog_refresh\x18\x18 \x01(\x0b\x32\".commercegateway.v1.CatalogRefreshH\x00\x12\x43\n\x12\x63heckout_completed\x18\x19 \x01(\x0b\x32%.commercegateway.v1.CheckoutCompletedH\x00\x12\x13\n\x0b\x63ontent_key\x18\x1e \x01(\t\x12\x14\n\x0c\x66uture_dated\x18\x1f \x01(\x08\x12\x17\n\x0fpayload_version\x18  \x01(\tB\t\n\x07payload\"\xbb\x01\n\x10InventoryUpdated\x12\x19\n\x11inventory_item_id\x18\x01 \x01(\t\x12\x13\n\x0blocation_id\x18\x02 \x01(\t\x12\x11\n\tavailable\x18\x03 \x01(\t\x12/\n\x0bupdate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nproduct_id\x18\x05 \x01(\t\x12\x12\n\nvariant_id\x18\x06 \x01(\t\x12\x0b\n\x03sku\x18\x07 \x01(\t\"\x8a\x01\n\x08LineItem\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x12\n\nvariant_id\x18\x02 \x01(\t\x12\x0b\n\x03sku\x18\x03 \x01(\t\x12\x10\n\x08quantity\x18\x04 \x01(\x03\x12(\n\x05price\x18\x05 \x01(\x0b\x32\x19.commercegateway.v1.Money\x12\r\n\x05title\x18\x06 \x01(\t\"\xc6\x03\n\x0cOrderCreated\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12-\n\x05state\x18\x03 \x01(\x0e\x32\x1e.commercegateway.v1.OrderState\x12(\n\x05total\x18\x04 \x01(\x0b\x32\x19.commercegateway.v1.Money\x12\x30\n\nline_items\x18\x05 \x03(\x0b\x32\x1c.commercegateway.v1.LineItem\x12\x44\n\nattributes\x18\x06 \x03(\x0b\x32\x30.commercegateway.v1.OrderCreated.AttributesEntry\x12\x12\n\ncart_token\x18\x07 \x01(\t\x12\x13\n\x0b\x63heckout_id\x18\x08 \x01(\t\x12\x12\n\nsession_id\x18\t \x01(\t\x12\x0f\n\x07version\x18\n \x01(\x03\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0blocation_id\x18\x0c \x01(\t\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x85\x01\n\x0eProductVariant\x12\x12\n\nvariant_id\x18\x01 \x01(\t\x12\x0b\n\x03sku\x18\x02 \x01(\t\x12\x19\n\x11inventory_item_id\x18\x03 \x01(\t\x12(\n\x05price\x18\x04 \x01(\x0b\x32\x19.commercegateway.v1.Money\x12\r\n\x05title\x18\x05 \x01(\t\"\xaa\x01\n\x0eProductUpdated\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x34\n\x08variants\x18\x04 \x03(\x0b\x32\".commercegateway.v1.ProductVariant\x12/\n\x0bupdate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"$\n\x0eProductDeleted\x12\x12\n\nproduct_id\x18\x01 \x01(\t\"I\n\x0e\x43\x61talogRefresh\x12\x37\n\x13\x63\x61talog_update_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"c\n\x11\x43heckoutCompleted\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12(\n\x05total\x18\x03 \x01(\x0b\x32\x19.commercegateway.v1.Money\"\xee\x02\n\x0eInventoryAlert\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x34\n\x04kind\x18\x02 \x01(\x0e\x32&.commercegateway.v1.InventoryAlertKind\x12\x0c\n\x04shop\x18\x03 \x01(\t\x12\x12\n\nproduct_id\x18\x04 \x01(\t\x12\x12\n\nvariant_id\x18\x05 \x01(\t\x12\x0b\n\x03sku\x18\x06 \x01(\t\x12\x19\n\x11inventory_item_id\x18\x07 \x01(\t\x12\x13\n\x0blocation_id\x18\x08 \x01(\t\x12\x19\n\x11previous_quantity\x18\t \x01(\t\x12\x14\n\x0cnew_quantity\x18\n \x01(\t\x12.\n\noccur_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x08platform\x18\x0c \x01(\x0e\x32\x1c.commercegateway.v1.Platform\x12\x10\n\x08\x65vent_id\x18\r \x01(\t\"\xf3\x01\n\x0fOrderCompletion\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x10\n\x08order_id\x18\x03 \x01(\t\x12\x0c\n\x04shop\x18\x04 \x01(\t\x12(\n\x05total\x18\x05 \x01(\x0b\x32\x19.commercegateway.v1.Money\x12.\n\noccur_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x08platform\x18\x07 \x01(\x0e\x32\x1c.commercegateway.v1.Platform\x12\x10\n\x08\x65vent_id\x18\x08 \x01(\t*h\n\x08Platform\x12\x18\n\x14PLATFORM_UNSPECIFIED\x10\x00\x12\x14\n\x10PLATFORM_SHOPIFY\x10\x01\x12\x13\n\x0fPLATFORM_SQUARE\x10\x02\x12\x17\n\x13PLATFORM_BETTERDATA\x10\x03*\xea\x01\n\tEventKind\x12\x1a\n\x16\x45VENT_KIND_UNSPECIFIED\x10\x00\x12 \n\x1c\x45VENT_KIND_INVENTORY_UPDATED\x10\x01\x12\x1c\n\x18\x45VENT_KIND_ORDER_CREATED\x10\x02\x12\x1e\n\x1a\x45VENT_KIND_PRODUCT_UPDATED\x10\x03\x12\x1e\n\x1a\x45VENT_KIND_PRODUCT_DELETED\x10\x04\x12\x1e\n\x1a\x45VENT_KIND_CATALOG_REFRESH\x10\x05\x12!\n\x1d\x45VENT_KIND_CHECKOUT_COMPLETED\x10\x06*\x8b\x01\n\nOrderState\x12\x1b\n\x17ORDER_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10ORDER_STATE_OPEN\x10\x01\x12\x19\n\x15ORDER_STATE_COMPLETED\x10\x02\x12\x18\n\x14ORDER_STATE_CANCELED\x10\x03\x12\x15\n\x11ORDER_STATE_DRAFT\x10\x04*\xad\x01\n\x12InventoryAlertKind\x12$\n INVENTORY_ALERT_KIND_UNSPECIFIED\x10\x00\x12%\n!INVENTORY_ALERT_KIND_OUT_OF_STOCK\x10\x01\x12&\n\"INVENTORY_ALERT_KIND_BACK_IN_STOCK\x10\x02\x12\"\n\x1eINVENTORY_ALERT_KIND_LOW_STOCK\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63ommercegateway/v1/events.proto\x12\x12\x63ommercegateway.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"L\n\x05Money\x12\x14\n\x0c\x61mount_minor\x18\x01 \x01(\x03\x12\x15\n\rcurrency_code\x18\x02 \x01(\t\x12\x16\n\x0e\x61mount_decimal\x18\x03 \x01(\t\"\x83\x08\n\x05\x45vent\x12\n\n\x02id\x18\x01 \x01(\t\x12.\n\x08platform\x18\x02 \x01(\x0e\x32\x1c.commercegateway.v1.Platform\x12\x17\n\x0fsource_event_id\x18\x03 \x01(\t\x12\x0c\n\x04shop\x18\x04 \x01(\t\x12.\n\noccur_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0creceive_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08sequence\x18\x07 \x01(\x03\x12\r\n\x05topic\x18\x08 \x01(\t\x12\x13\n\x0b\x64\x65livery_id\x18\t \x01(\t\x12\x41\n\x11inventory_updated\x18\x14 \x01(\x0b\x32$.commercegateway.v1.InventoryUpdatedH\x00\x12\x39\n\rorder_created\x18\x15 \x01(\x0b\x32 .commercegateway.v1.OrderCreatedH\x00\x12=\n\x0fproduct_updated\x18\x16 \x01(\x0b\x32\".commercegateway.v1.ProductUpdatedH\x00\x12=\n\x0fproduct_deleted\x18\x17 \x01(\x0b\x32\".commercegateway.v1.ProductDeletedH\x00\x12=\n\x0f\x63\x61talog_refresh\x18\x18 \x01(\x0b\x32\".commercegateway.v1.CatalogRefreshH\x00\x12\x43\n\x12\x63heckout_completed\x18\x19 \x01(\x0b\x32%.commercegateway.v1.CheckoutCompletedH\x00\x12L\n\x17\x63ustomer_data_requested\x18\x1a \x01(\x0b\x32).commercegateway.v1.CustomerDataRequestedH\x00\x12\x41\n\x11\x63ustomer_redacted\x18\x1b \x01(\x0b\x32$.commercegateway.v1.CustomerRedactedH\x00\x12\x39\n\rshop_redacted\x18\x1c \x01(\x0b\x32 .commercegateway.v1.ShopRedactedH\x00\x12=\n\x0f\x61pp_uninstalled\x18\x1d \x01(\x0b\x32\".commercegateway.v1.AppUninstalledH\x00\x12\x13\n\x0b\x63ontent_key\x18\x1e \x01(\t\x12\x14\n\x0c\x66uture_dated\x18\x1f \x01(\x08\x12\x17\n\x0fpayload_version\x18  \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18! \x01(\t\x12\x10\n\x08redacted\x18\" \x01(\x08\x42\t\n\x07payload\"\xbb\x01\n\x10InventoryUpdated\x12\x19\n\x11inventory_item_id\x18\x01 \x01(\t\x12\x13\n\x0blocation_id\x18\x02 \x01(\t\x12\x11\n\tavailable\x18\x03 \x01(\t\x12/\n\x0bupdate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nproduct_id\x18\x05 \x01(\t\x12\x12\n\nvariant_id\x18\x06 \x01(\t\x12\x0b\n\x03sku\x18\x07 \x01(\t\"\x8a\x01\n\x08LineItem\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x12\n\nvariant_id\x18\x02 \x01(\t\x12\x0b\n\x03sku\x18\x03 \x01(\t\x12\x10\n\x08quantity\x18\x04 \x01(\x03\x12(\n\x05price\x18\x05 \x01(\x0b\x32\x19.commercegateway.v1.Money\x12\r\n\x05title\x18\x06 \x01(\t\"\xc6\x03\n\x0cOrderCreated\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12-\n\x05state\x18\x03 \x01(\x0e\x32\x1e.commercegateway.v1.OrderState\x12(\n\x05total\x18\x04 \x01(\x0b\x32\x19.commercegateway.v1.Money\x12\x30\n\nline_items\x18\x05 \x03(\x0b\x32\x1c.commercegateway.v1.LineItem\x12\x44\n\nattributes\x18\x06 \x03(\x0b\x32\x30.commercegateway.v1.OrderCreated.AttributesEntry\x12\x12\n\ncart_token\x18\x07 \x01(\t\x12\x13\n\x0b\x63heckout_id\x18\x08 \x01(\t\x12\x12\n\nsession_id\x18\t \x01(\t\x12\x0f\n\x07version\x18\n \x01(\x03\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0blocation_id\x18\x0c \x01(\t\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x85\x01\n\x0eProductVariant\x12\x12\n\nvariant_id\x18\x01 \x01(\t\x12\x0b\n\x03sku\x18\x02 \x01(\t\x12\x19\n\x11inventory_item_id\x18\x03 \x01(\t\x12(\n\x05price\x18\x04 \x01(\x0b\x32\x19.commercegateway.v1.Money\x12\r\n\x05title\x18\x05 \x01(\t\"\xaa\x01\n\x0eProductUpdated\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x34\n\x08variants\x18\x04 \x03(\x0b\x32\".commercegateway.v1.ProductVariant\x12/\n\x0bupdate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"$\n\x0eProductDeleted\x12\x12\n\nproduct_id\x18\x01 \x01(\t\"I\n\x0e\x43\x61talogRefresh\x12\x37\n\x13\x63\x61talog_update_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"c\n\x11\x43heckoutCompleted\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12(\n\x05total\x18\x03 \x01(\x0b\x32\x19.commercegateway.v1.Money\"\xee\x02\n\x0eInventoryAlert\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x34\n\x04kind\x18\x02 \x01(\x0e\x32&.commercegateway.v1.InventoryAlertKind\x12\x0c\n\x04shop\x18\x03 \x01(\t\x12\x12\n\nproduct_id\x18\x04 \x01(\t\x12\x12\n\nvariant_id\x18\x05 \x01(\t\x12\x0b\n\x03sku\x18\x06 \x01(\t\x12\x19\n\x11inventory_item_id\x18\x07 \x01(\t\x12\x13\n\x0blocation_id\x18\x08 \x01(\t\x12\x19\n\x11previous_quantity\x18\t \x01(\t\x12\x14\n\x0cnew_quantity\x18\n \x01(\t\x12.\n\noccur_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x08platform\x18\x0c \x01(\x0e\x32\x1c.commercegateway.v1.Platform\x12\x10\n\x08\x65vent_id\x18\r \x01(\t\"\xf3\x01\n\x0fOrderCompletion\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x10\n\x08order_id\x18\x03 \x01(\t\x12\x0c\n\x04shop\x18\x04 \x01(\t\x12(\n\x05total\x18\x05 \x01(\x0b\x32\x19.commercegateway.v1.Money\x12.\n\noccur_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x08platform\x18\x07 \x01(\x0e\x32\x1c.commercegateway.v1.Platform\x12\x10\n\x08\x65vent_id\x18\x08 \x01(\t\"\x84\x01\n\x15\x43ustomerDataRequested\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x11\n\torder_ids\x18\x02 \x03(\t\x12\x17\n\x0f\x64\x61ta_request_id\x18\x03 \x01(\t\x12\x14\n\x0c\x65mail_sha256\x18\x04 \x01(\t\x12\x14\n\x0cphone_sha256\x18\x05 \x01(\t\"f\n\x10\x43ustomerRedacted\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x11\n\torder_ids\x18\x02 \x03(\t\x12\x14\n\x0c\x65mail_sha256\x18\x03 \x01(\t\x12\x14\n\x0cphone_sha256\x18\x04 \x01(\t\"\x1f\n\x0cShopRedacted\x12\x0f\n\x07shop_id\x18\x01 \x01(\t\"!\n\x0e\x41ppUninstalled\x12\x0f\n\x07shop_id\x18\x01 \x01(\t*h\n\x08Platform\x12\x18\n\x14PLATFORM_UNSPECIFIED\x10\x00\x12\x14\n\x10PLATFORM_SHOPIFY\x10\x01\x12\x13\n\x0fPLATFORM_SQUARE\x10\x02\x12\x17\n\x13PLATFORM_BETTERDATA\x10\x03*\xf2\x02\n\tEventKind\x12\x1a\n\x16\x45VENT_KIND_UNSPECIFIED\x10\x00\x12 \n\x1c\x45VENT_KIND_INVENTORY_UPDATED\x10\x01\x12\x1c\n\x18\x45VENT_KIND_ORDER_CREATED\x10\x02\x12\x1e\n\x1a\x45VENT_KIND_PRODUCT_UPDATED\x10\x03\x12\x1e\n\x1a\x45VENT_KIND_PRODUCT_DELETED\x10\x04\x12\x1e\n\x1a\x45VENT_KIND_CATALOG_REFRESH\x10\x05\x12!\n\x1d\x45VENT_KIND_CHECKOUT_COMPLETED\x10\x06\x12&\n\"EVENT_KIND_CUSTOMER_DATA_REQUESTED\x10\x07\x12 \n\x1c\x45VENT_KIND_CUSTOMER_REDACTED\x10\x08\x12\x1c\n\x18\x45VENT_KIND_SHOP_REDACTED\x10\t\x12\x1e\n\x1a\x45VENT_KIND_APP_UNINSTALLED\x10\n*\x8b\x01\n\nOrderState\x12\x1b\n\x17ORDER_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10ORDER_STATE_OPEN\x10\x01\x12\x19\n\x15ORDER_STATE_COMPLETED\x10\x02\x12\x18\n\x14ORDER_STATE_CANCELED\x10\x03\x12\x15\n\x11ORDER_STATE_DRAFT\x10\x04*\xad\x01\n\x12InventoryAlertKind\x12$\n INVENTORY_ALERT_KIND_UNSPECIFIED\x10\x00\x12%\n!INVENTORY_ALERT_KIND_OUT_OF_STOCK\x10\x01\x12&\n\"INVENTORY_ALERT_KIND_BACK_IN_STOCK\x10\x02\x12\"\n\x1eINVENTORY_ALERT_KIND_LOW_STOCK\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,38 +34,46 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ORDERCREATED_ATTRIBUTESENTRY']._loaded_options = None
   _globals['_ORDERCREATED_ATTRIBUTESENTRY']._serialized_options = b'8\001'
-  _globals['_PLATFORM']._serialized_start=2816
-  _globals['_PLATFORM']._serialized_end=2920
-  _globals['_EVENTKIND']._serialized_start=2923
-  _globals['_EVENTKIND']._serialized_end=3157
-  _globals['_ORDERSTATE']._serialized_start=3160
-  _globals['_ORDERSTATE']._serialized_end=3299
-  _globals['_INVENTORYALERTKIND']._serialized_start=3302
-  _globals['_INVENTORYALERTKIND']._serialized_end=3475
+  _globals['_PLATFORM']._serialized_start=3429
+  _globals['_PLATFORM']._serialized_end=3533
+  _globals['_EVENTKIND']._serialized_start=3536
+  _globals['_EVENTKIND']._serialized_end=3906
+  _globals['_ORDERSTATE']._serialized_start=3909
+  _globals['_ORDERSTATE']._serialized_end=4048
+  _globals['_INVENTORYALERTKIND']._serialized_start=4051
+  _globals['_INVENTORYALERTKIND']._serialized_end=4224
   _globals['_MONEY']._serialized_start=88
   _globals['_MONEY']._serialized_end=164
   _globals['_EVENT']._serialized_start=167
-  _globals['_EVENT']._serialized_end=888
-  _globals['_INVENTORYUPDATED']._serialized_start=891
-  _globals['_INVENTORYUPDATED']._serialized_end=1078
-  _globals['_LINEITEM']._serialized_start=1081
-  _globals['_LINEITEM']._serialized_end=1219
-  _globals['_ORDERCREATED']._serialized_start=1222
-  _globals['_ORDERCREATED']._serialized_end=1676
-  _globals['_ORDERCREATED_ATTRIBUTESENTRY']._serialized_start=1627
-  _globals['_ORDERCREATED_ATTRIBUTESENTRY']._serialized_end=1676
-  _globals['_PRODUCTVARIANT']._serialized_start=1679
-  _globals['_PRODUCTVARIANT']._serialized_end=1812
-  _globals['_PRODUCTUPDATED']._serialized_start=1815
-  _globals['_PRODUCTUPDATED']._serialized_end=1985
-  _globals['_PRODUCTDELETED']._serialized_start=1987
-  _globals['_PRODUCTDELETED']._serialized_end=2023
-  _globals['_CATALOGREFRESH']._serialized_start=2025
-  _globals['_CATALOGREFRESH']._serialized_end=2098
-  _globals['_CHECKOUTCOMPLETED']._serialized_start=2100
-  _globals['_CHECKOUTCOMPLETED']._serialized_end=2199
-  _globals['_INVENTORYALERT']._serialized_start=2202
-  _globals['_INVENTORYALERT']._serialized_end=2568
-  _globals['_ORDERCOMPLETION']._serialized_start=2571
-  _globals['_ORDERCOMPLETION']._serialized_end=2814
+  _globals['_EVENT']._serialized_end=1194
+  _globals['_INVENTORYUPDATED']._serialized_start=1197
+  _globals['_INVENTORYUPDATED']._serialized_end=1384
+  _globals['_LINEITEM']._serialized_start=1387
+  _globals['_LINEITEM']._serialized_end=1525
+  _globals['_ORDERCREATED']._serialized_start=1528
+  _globals['_ORDERCREATED']._serialized_end=1982
+  _globals['_ORDERCREATED_ATTRIBUTESENTRY']._serialized_start=1933
+  _globals['_ORDERCREATED_ATTRIBUTESENTRY']._serialized_end=1982
+  _globals['_PRODUCTVARIANT']._serialized_start=1985
+  _globals['_PRODUCTVARIANT']._serialized_end=2118
+  _globals['_PRODUCTUPDATED']._serialized_start=2121
+  _globals['_PRODUCTUPDATED']._serialized_end=2291
+  _globals['_PRODUCTDELETED']._serialized_start=2293
+  _globals['_PRODUCTDELETED']._serialized_end=2329
+  _globals['_CATALOGREFRESH']._serialized_start=2331
+  _globals['_CATALOGREFRESH']._serialized_end=2404
+  _globals['_CHECKOUTCOMPLETED']._serialized_start=2406
+  _globals['_CHECKOUTCOMPLETED']._serialized_end=2505
+  _globals['_INVENTORYALERT']._serialized_start=2508
+  _globals['_INVENTORYALERT']._serialized_end=2874
+  _globals['_ORDERCOMPLETION']._serialized_start=2877
+  _globals['_ORDERCOMPLETION']._serialized_end=3120
+  _globals['_CUSTOMERDATAREQUESTED']._serialized_start=3123
+  _globals['_CUSTOMERDATAREQUESTED']._serialized_end=3255
+  _globals['_CUSTOMERREDACTED']._serialized_start=3257
+  _globals['_CUSTOMERREDACTED']._serialized_end=3359
+  _globals['_SHOPREDACTED']._serialized_start=3361
+  _globals['_SHOPREDACTED']._serialized_end=3392
+  _globals['_APPUNINSTALLED']._serialized_start=3394
+  _globals['_APPUNINSTALLED']._serialized_end=3427
 # @@protoc_insertion_point(module_scope)

@@ -68,6 +68,14 @@ class _EventKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EventKind.V
     """The whole catalog of a shop changed and should be re-read."""
     EVENT_KIND_CHECKOUT_COMPLETED: _EventKind.ValueType  # 6
     """A conversational checkout completed."""
+    EVENT_KIND_CUSTOMER_DATA_REQUESTED: _EventKind.ValueType  # 7
+    """A shop asked for the data held about one of its customers (Shopify customers/data_request)."""
+    EVENT_KIND_CUSTOMER_REDACTED: _EventKind.ValueType  # 8
+    """A customer's personal data must be erased (Shopify customers/redact)."""
+    EVENT_KIND_SHOP_REDACTED: _EventKind.ValueType  # 9
+    """Everything held for a shop must be erased (Shopify shop/redact)."""
+    EVENT_KIND_APP_UNINSTALLED: _EventKind.ValueType  # 10
+    """The app was uninstalled from a shop (Shopify app/uninstalled)."""
 
 class EventKind(_EventKind, metaclass=_EventKindEnumTypeWrapper):
     """The kind of canonical event, one per payload case of Event."""
@@ -86,6 +94,14 @@ EVENT_KIND_CATALOG_REFRESH: EventKind.ValueType  # 5
 """The whole catalog of a shop changed and should be re-read."""
 EVENT_KIND_CHECKOUT_COMPLETED: EventKind.ValueType  # 6
 """A conversational checkout completed."""
+EVENT_KIND_CUSTOMER_DATA_REQUESTED: EventKind.ValueType  # 7
+"""A shop asked for the data held about one of its customers (Shopify customers/data_request)."""
+EVENT_KIND_CUSTOMER_REDACTED: EventKind.ValueType  # 8
+"""A customer's personal data must be erased (Shopify customers/redact)."""
+EVENT_KIND_SHOP_REDACTED: EventKind.ValueType  # 9
+"""Everything held for a shop must be erased (Shopify shop/redact)."""
+EVENT_KIND_APP_UNINSTALLED: EventKind.ValueType  # 10
+"""The app was uninstalled from a shop (Shopify app/uninstalled)."""
 Global___EventKind: _TypeAlias = EventKind  # noqa: Y015
 
 class _OrderState:
@@ -201,9 +217,15 @@ class Event(_message.Message):
     PRODUCT_DELETED_FIELD_NUMBER: _builtins.int
     CATALOG_REFRESH_FIELD_NUMBER: _builtins.int
     CHECKOUT_COMPLETED_FIELD_NUMBER: _builtins.int
+    CUSTOMER_DATA_REQUESTED_FIELD_NUMBER: _builtins.int
+    CUSTOMER_REDACTED_FIELD_NUMBER: _builtins.int
+    SHOP_REDACTED_FIELD_NUMBER: _builtins.int
+    APP_UNINSTALLED_FIELD_NUMBER: _builtins.int
     CONTENT_KEY_FIELD_NUMBER: _builtins.int
     FUTURE_DATED_FIELD_NUMBER: _builtins.int
     PAYLOAD_VERSION_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    REDACTED_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Unique id of the event, assigned by the bridge (a UUID)."""
     platform: Global___Platform.ValueType
@@ -235,6 +257,17 @@ class Event(_message.Message):
     """The platform's payload API version the delivery was written in, as the platform names it
     (Shopify's X-Shopify-API-Version, e.g. "2025-07"; Square's body api_version when present);
     empty when the platform names none.
+    """
+    customer_id: _builtins.str
+    """The platform's id of the customer the event concerns, when the payload names one (the
+    customer of a Shopify order); a customer redaction erases the events naming it. Empty when
+    unknown.
+    """
+    redacted: _builtins.bool
+    """True when a redaction (CustomerRedacted or ShopRedacted) erased this stored event's
+    personal data: no payload case is set and customer_id is empty, while id, platform,
+    source_event_id, shop, times, sequence, topic, delivery_id and payload_version are kept, so
+    the log keeps its sequence numbers. Only replays show it; live events are never redacted.
     """
     @_builtins.property
     def occur_time(self) -> _timestamp_pb2.Timestamp:
@@ -268,6 +301,22 @@ class Event(_message.Message):
     def checkout_completed(self) -> Global___CheckoutCompleted:
         """A conversational checkout completed."""
 
+    @_builtins.property
+    def customer_data_requested(self) -> Global___CustomerDataRequested:
+        """A shop asked for the data held about one of its customers."""
+
+    @_builtins.property
+    def customer_redacted(self) -> Global___CustomerRedacted:
+        """A customer's personal data must be erased; the core erased it from earlier events."""
+
+    @_builtins.property
+    def shop_redacted(self) -> Global___ShopRedacted:
+        """Everything held for the shop must be erased; the core erased it."""
+
+    @_builtins.property
+    def app_uninstalled(self) -> Global___AppUninstalled:
+        """The app was uninstalled from the shop; its data stays until a ShopRedacted."""
+
     def __init__(
         self,
         *,
@@ -286,15 +335,21 @@ class Event(_message.Message):
         product_deleted: Global___ProductDeleted | None = ...,
         catalog_refresh: Global___CatalogRefresh | None = ...,
         checkout_completed: Global___CheckoutCompleted | None = ...,
+        customer_data_requested: Global___CustomerDataRequested | None = ...,
+        customer_redacted: Global___CustomerRedacted | None = ...,
+        shop_redacted: Global___ShopRedacted | None = ...,
+        app_uninstalled: Global___AppUninstalled | None = ...,
         content_key: _builtins.str = ...,
         future_dated: _builtins.bool = ...,
         payload_version: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        redacted: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["catalog_refresh", b"catalog_refresh", "checkout_completed", b"checkout_completed", "inventory_updated", b"inventory_updated", "occur_time", b"occur_time", "order_created", b"order_created", "payload", b"payload", "product_deleted", b"product_deleted", "product_updated", b"product_updated", "receive_time", b"receive_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["app_uninstalled", b"app_uninstalled", "catalog_refresh", b"catalog_refresh", "checkout_completed", b"checkout_completed", "customer_data_requested", b"customer_data_requested", "customer_redacted", b"customer_redacted", "inventory_updated", b"inventory_updated", "occur_time", b"occur_time", "order_created", b"order_created", "payload", b"payload", "product_deleted", b"product_deleted", "product_updated", b"product_updated", "receive_time", b"receive_time", "shop_redacted", b"shop_redacted"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["catalog_refresh", b"catalog_refresh", "checkout_completed", b"checkout_completed", "content_key", b"content_key", "delivery_id", b"delivery_id", "future_dated", b"future_dated", "id", b"id", "inventory_updated", b"inventory_updated", "occur_time", b"occur_time", "order_created", b"order_created", "payload", b"payload", "payload_version", b"payload_version", "platform", b"platform", "product_deleted", b"product_deleted", "product_updated", b"product_updated", "receive_time", b"receive_time", "sequence", b"sequence", "shop", b"shop", "source_event_id", b"source_event_id", "topic", b"topic"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_uninstalled", b"app_uninstalled", "catalog_refresh", b"catalog_refresh", "checkout_completed", b"checkout_completed", "content_key", b"content_key", "customer_data_requested", b"customer_data_requested", "customer_id", b"customer_id", "customer_redacted", b"customer_redacted", "delivery_id", b"delivery_id", "future_dated", b"future_dated", "id", b"id", "inventory_updated", b"inventory_updated", "occur_time", b"occur_time", "order_created", b"order_created", "payload", b"payload", "payload_version", b"payload_version", "platform", b"platform", "product_deleted", b"product_deleted", "product_updated", b"product_updated", "receive_time", b"receive_time", "redacted", b"redacted", "sequence", b"sequence", "shop", b"shop", "shop_redacted", b"shop_redacted", "source_event_id", b"source_event_id", "topic", b"topic"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["inventory_updated", "order_created", "product_updated", "product_deleted", "catalog_refresh", "checkout_completed"]  # noqa: Y015
+    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["inventory_updated", "order_created", "product_updated", "product_deleted", "catalog_refresh", "checkout_completed", "customer_data_requested", "customer_redacted", "shop_redacted", "app_uninstalled"]  # noqa: Y015
     _WhichOneofArgType_payload: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_payload) -> _WhichOneofReturnType_payload | None: ...
 
@@ -773,3 +828,137 @@ class OrderCompletion(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OrderCompletion: _TypeAlias = OrderCompletion  # noqa: Y015
+
+@_typing.final
+class CustomerDataRequested(_message.Message):
+    """A shop asked for the data held about one of its customers (Shopify customers/data_request);
+    answer it with `commerce-gateway privacy export`.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ORDER_IDS_FIELD_NUMBER: _builtins.int
+    DATA_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    EMAIL_SHA256_FIELD_NUMBER: _builtins.int
+    PHONE_SHA256_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    """The platform's customer id."""
+    data_request_id: _builtins.str
+    """The platform's id of the data request."""
+    email_sha256: _builtins.str
+    """The hex SHA-256 of the customer's e-mail address, trimmed and lower-cased; empty when none.
+    The address itself is never stored.
+    """
+    phone_sha256: _builtins.str
+    """The hex SHA-256 of the customer's phone number as the platform wrote it; empty when none."""
+    @_builtins.property
+    def order_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The orders the request names (Shopify orders_requested)."""
+
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        order_ids: _abc.Iterable[_builtins.str] | None = ...,
+        data_request_id: _builtins.str = ...,
+        email_sha256: _builtins.str = ...,
+        phone_sha256: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "data_request_id", b"data_request_id", "email_sha256", b"email_sha256", "order_ids", b"order_ids", "phone_sha256", b"phone_sha256"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerDataRequested: _TypeAlias = CustomerDataRequested  # noqa: Y015
+
+@_typing.final
+class CustomerRedacted(_message.Message):
+    """A customer's personal data must be erased (Shopify customers/redact). When the core stores
+    this event it has already erased the earlier events naming the customer or the listed
+    orders; a gateway should drop the customer's conversations.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ORDER_IDS_FIELD_NUMBER: _builtins.int
+    EMAIL_SHA256_FIELD_NUMBER: _builtins.int
+    PHONE_SHA256_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    """The platform's customer id."""
+    email_sha256: _builtins.str
+    """The hex SHA-256 of the customer's e-mail address, trimmed and lower-cased; empty when none.
+    The address itself is never stored.
+    """
+    phone_sha256: _builtins.str
+    """The hex SHA-256 of the customer's phone number as the platform wrote it; empty when none."""
+    @_builtins.property
+    def order_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The orders to erase (Shopify orders_to_redact)."""
+
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        order_ids: _abc.Iterable[_builtins.str] | None = ...,
+        email_sha256: _builtins.str = ...,
+        phone_sha256: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "email_sha256", b"email_sha256", "order_ids", b"order_ids", "phone_sha256", b"phone_sha256"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerRedacted: _TypeAlias = CustomerRedacted  # noqa: Y015
+
+@_typing.final
+class ShopRedacted(_message.Message):
+    """Everything held for a shop must be erased (Shopify shop/redact, 48 hours after the app was
+    uninstalled). When the core stores this event it has already erased the shop's earlier
+    events and state.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHOP_ID_FIELD_NUMBER: _builtins.int
+    shop_id: _builtins.str
+    """The platform's id of the shop."""
+    def __init__(
+        self,
+        *,
+        shop_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["shop_id", b"shop_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ShopRedacted: _TypeAlias = ShopRedacted  # noqa: Y015
+
+@_typing.final
+class AppUninstalled(_message.Message):
+    """The app was uninstalled from a shop (Shopify app/uninstalled); the shop's data stays until
+    ShopRedacted.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHOP_ID_FIELD_NUMBER: _builtins.int
+    shop_id: _builtins.str
+    """The platform's id of the shop."""
+    def __init__(
+        self,
+        *,
+        shop_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["shop_id", b"shop_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AppUninstalled: _TypeAlias = AppUninstalled  # noqa: Y015
