@@ -25,6 +25,14 @@ KIND_BY_PAYLOAD: dict[str, ev.EventKind.ValueType] = {
     "product_deleted": ev.EVENT_KIND_PRODUCT_DELETED,
     "catalog_refresh": ev.EVENT_KIND_CATALOG_REFRESH,
     "checkout_completed": ev.EVENT_KIND_CHECKOUT_COMPLETED,
+    # The order lifecycle.
+    "order_cancelled": ev.EVENT_KIND_ORDER_CANCELLED,
+    "order_refunded": ev.EVENT_KIND_ORDER_REFUNDED,
+    "inventory_item_updated": ev.EVENT_KIND_INVENTORY_ITEM_UPDATED,
+    "inventory_level_connected": ev.EVENT_KIND_INVENTORY_LEVEL_CONNECTED,
+    "inventory_level_disconnected": ev.EVENT_KIND_INVENTORY_LEVEL_DISCONNECTED,
+    "order_fulfillment_updated": ev.EVENT_KIND_ORDER_FULFILLMENT_UPDATED,
+    "payment_updated": ev.EVENT_KIND_PAYMENT_UPDATED,
 }
 BINDING_KINDS: dict[api.SessionBindingKind.ValueType, BindingKind] = {
     api.SESSION_BINDING_KIND_CART_TOKEN: "cart_token",

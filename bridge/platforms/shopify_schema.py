@@ -35,7 +35,7 @@ class OrderLine(Schema):
 
 
 class Order(Schema):
-    """orders/create: the order resource."""
+    """orders/create, orders/paid, orders/updated and orders/cancelled: the order resource."""
 
     id: PlatformId
     name: OptionalText = ""
@@ -47,6 +47,9 @@ class Order(Schema):
     note_attributes: list[NoteAttribute] | None = None
     cart_token: OptionalText = ""
     checkout_token: OptionalText = ""
+    cancelled_at: Timestamp | None = None
+    cancel_reason: OptionalText = ""
+    financial_status: OptionalText = ""
 
 
 class Variant(Schema):
