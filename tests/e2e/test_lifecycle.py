@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,8 @@ from commercegateway.v1 import core_service_pb2, core_service_pb2_grpc, events_p
 
 from bridge.intake import PlatformName
 from tests.support.bridge import (
+    SECRET,
+    SECRET_ENV,
     Stack,
     fixture_bytes,
     fresh_fixture_bytes,
@@ -27,6 +30,7 @@ from tests.support.bridge import (
     running_stack,
     wait_for_event,
 )
+from tests.support.processes import REPO_ROOT, cli_argv
 
 SHOP = "lifecycle.myshopify.com"
 ORDER_ID = "820982911946154508"
@@ -297,3 +301,24 @@ async def test_disconnected_level_produces_no_alert_until_reconnected(
             )
         )
     assert found.level.available == "0"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.platform}:{c.topic}" for c in CASES])
+async def test_send_posts_a_built_in_sample_of_each_lifecycle_topic(
+    stack: Stack, case: TopicCase
+) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *cli_argv("send", case.platform, "--topic", case.topic, "--url", stack.url),
+        cwd=REPO_ROOT,
+        env={**os.environ, **SECRET_ENV, "WEBHOOK_SECRET": SECRET},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(30):
+        out, err = await process.communicate()
+    assert process.returncode == 0, (out + err).decode()
+    status, body = out.decode().split("\n", 1)
+    assert status == "200"
+    event_id = json.loads(body)["event_id"]
+    event = await wait_for_event(stack.core_address, lambda e: e.id == event_id)
+    assert (event.topic, event.WhichOneof("payload")) == (case.topic, case.kind)
