@@ -27,6 +27,9 @@ logger = logging.getLogger("bridge.handler")
 Callback = Callable[[events_pb2.Event], Awaitable[None] | None]
 
 _CATALOG = frozenset({"product_updated", "product_deleted", "catalog_refresh"})
+# Later deliveries about a Shopify order already created: the stateless handler calls
+# on_order_complete for orders/create only (the core completes each order once, whatever comes).
+_LATER_ORDER_TOPICS = frozenset({"orders/paid", "orders/updated"})
 _SEEN_LIMIT = 10_000
 
 
@@ -137,6 +140,7 @@ class WebhookHandler:
         elif kind == "checkout_completed" or (
             kind == "order_created"
             and event.order_created.state == events_pb2.ORDER_STATE_COMPLETED
+            and event.topic not in _LATER_ORDER_TOPICS
         ):
             wanted.append("on_order_complete")
         elif kind in _CATALOG:

@@ -72,7 +72,44 @@ def _identifiers(event: ev.Event) -> Iterator[str]:
         request = getattr(event, case)
         yield request.customer_id
         yield from request.order_ids
+    else:
+        yield from _lifecycle_identifiers(event, case)
     yield event.customer_id
+
+
+def _lifecycle_identifiers(event: ev.Event, case: str | None) -> Iterator[str]:
+    """The indexed text of the order lifecycle payloads (issue 12 section 3)."""
+    if case == "order_cancelled":
+        yield event.order_cancelled.order_id
+    elif case == "order_refunded":
+        yield from (event.order_refunded.order_id, event.order_refunded.refund_id)
+    elif case == "inventory_item_updated":
+        item = event.inventory_item_updated
+        yield from (item.inventory_item_id, item.sku)
+    elif case in ("inventory_level_connected", "inventory_level_disconnected"):
+        link = getattr(event, case)
+        yield from (link.inventory_item_id, link.location_id)
+    elif case == "order_fulfillment_updated":
+        yield event.order_fulfillment_updated.order_id
+    elif case == "payment_updated":
+        yield from (event.payment_updated.order_id, event.payment_updated.payment_id)
+
+
+def _lifecycle_required(event: ev.Event) -> dict[str, tuple[str, str]]:
+    """The field each order lifecycle payload requires, with its value."""
+    connected, disconnected = event.inventory_level_connected, event.inventory_level_disconnected
+    return {
+        "order_cancelled": ("order_id", event.order_cancelled.order_id),
+        "order_refunded": ("order_id", event.order_refunded.order_id),
+        "inventory_item_updated": (
+            "inventory_item_id",
+            event.inventory_item_updated.inventory_item_id,
+        ),
+        "inventory_level_connected": ("inventory_item_id", connected.inventory_item_id),
+        "inventory_level_disconnected": ("inventory_item_id", disconnected.inventory_item_id),
+        "order_fulfillment_updated": ("order_id", event.order_fulfillment_updated.order_id),
+        "payment_updated": ("payment_id", event.payment_updated.payment_id),
+    }
 
 
 def _check_payload(event: ev.Event, where: str) -> None:
@@ -85,8 +122,12 @@ def _check_payload(event: ev.Event, where: str) -> None:
         "product_updated": ("product_id", event.product_updated.product_id),
         "product_deleted": ("product_id", event.product_deleted.product_id),
     }
+    required.update(_lifecycle_required(event))
     if case in required and not required[case][1]:
         raise InvalidArgumentError(f"{where}.{case}.{required[case][0]} is required")
+    connected = event.inventory_level_connected.available
+    if case == "inventory_level_connected" and connected:
+        check_quantity(connected, f"{where}.inventory_level_connected.available")
     if case == "inventory_updated":
         check_quantity(event.inventory_updated.available, f"{where}.inventory_updated.available")
     if case in ("customer_data_requested", "customer_redacted"):

@@ -15,6 +15,7 @@ from service.domain import (
     InventoryChange,
     InventoryLevel,
     OrderFacts,
+    RetractionName,
     Session,
 )
 
@@ -30,6 +31,14 @@ KIND_BY_PAYLOAD: dict[str, ev.EventKind.ValueType] = {
     "customer_redacted": ev.EVENT_KIND_CUSTOMER_REDACTED,
     "shop_redacted": ev.EVENT_KIND_SHOP_REDACTED,
     "app_uninstalled": ev.EVENT_KIND_APP_UNINSTALLED,
+    # The order lifecycle.
+    "order_cancelled": ev.EVENT_KIND_ORDER_CANCELLED,
+    "order_refunded": ev.EVENT_KIND_ORDER_REFUNDED,
+    "inventory_item_updated": ev.EVENT_KIND_INVENTORY_ITEM_UPDATED,
+    "inventory_level_connected": ev.EVENT_KIND_INVENTORY_LEVEL_CONNECTED,
+    "inventory_level_disconnected": ev.EVENT_KIND_INVENTORY_LEVEL_DISCONNECTED,
+    "order_fulfillment_updated": ev.EVENT_KIND_ORDER_FULFILLMENT_UPDATED,
+    "payment_updated": ev.EVENT_KIND_PAYMENT_UPDATED,
 }
 BINDING_KINDS: dict[api.SessionBindingKind.ValueType, BindingKind] = {
     api.SESSION_BINDING_KIND_CART_TOKEN: "cart_token",
@@ -37,6 +46,14 @@ BINDING_KINDS: dict[api.SessionBindingKind.ValueType, BindingKind] = {
     api.SESSION_BINDING_KIND_ORDER_ID: "order_id",
 }
 BINDING_PROTO = {name: number for number, name in BINDING_KINDS.items()}
+CLOSING_STATES: dict[ev.OrderState.ValueType, RetractionName] = {
+    ev.ORDER_STATE_CANCELED: "cancelled",
+    ev.ORDER_STATE_REFUNDED: "refunded",
+}
+RETRACTION_PROTO: dict[RetractionName, ev.RetractionReason.ValueType] = {
+    "cancelled": ev.RETRACTION_REASON_CANCELLED,
+    "refunded": ev.RETRACTION_REASON_REFUNDED,
+}
 ALERT_PROTO: dict[str, ev.InventoryAlertKind.ValueType] = {
     "OUT_OF_STOCK": ev.INVENTORY_ALERT_KIND_OUT_OF_STOCK,
     "BACK_IN_STOCK": ev.INVENTORY_ALERT_KIND_BACK_IN_STOCK,
@@ -76,7 +93,25 @@ def order_facts(event: ev.Event, session_attribute: str) -> OrderFacts:
         Binding("cart_token", order.cart_token),
     )
     completed = order.state == ev.ORDER_STATE_COMPLETED
-    return OrderFacts(event.shop, order.order_id, completed, order.version, named, keys)
+    closed = CLOSING_STATES.get(order.state)
+    return OrderFacts(event.shop, order.order_id, completed, order.version, named, keys, closed)
+
+
+def cancellation_facts(event: ev.Event) -> OrderFacts:
+    """What an OrderCancelled event says for the session rules."""
+    order_id = event.order_cancelled.order_id
+    keys = (Binding("order_id", order_id),)
+    return OrderFacts(event.shop, order_id, False, 0, "", keys, "cancelled")
+
+
+def payment_facts(event: ev.Event) -> OrderFacts | None:
+    """What a PaymentUpdated event says for the session rules: a fully refunded payment of a
+    known order refunds that order; any other payment change says nothing (None)."""
+    payment = event.payment_updated
+    if not payment.fully_refunded or not payment.order_id:
+        return None
+    keys = (Binding("order_id", payment.order_id),)
+    return OrderFacts(event.shop, payment.order_id, False, 0, "", keys, "refunded")
 
 
 def checkout_facts(event: ev.Event) -> OrderFacts:
@@ -125,6 +160,25 @@ def completion_message(event: ev.Event, session_id: str, order_id: str) -> ev.Or
     if event.HasField("occur_time"):
         completion.occur_time.CopyFrom(event.occur_time)
     return completion
+
+
+def retraction_message(
+    event: ev.Event, session_id: str, order_id: str, reason: RetractionName
+) -> ev.OrderCompletion:
+    """The OrderCompletion retracting an order's completion, derived by a closing event."""
+    retraction = ev.OrderCompletion(
+        sequence=event.sequence,
+        session_id=session_id,
+        order_id=order_id,
+        shop=event.shop,
+        platform=event.platform,
+        event_id=event.id,
+        retracted=True,
+        retraction_reason=RETRACTION_PROTO[reason],
+    )
+    if event.HasField("occur_time"):
+        retraction.occur_time.CopyFrom(event.occur_time)
+    return retraction
 
 
 def level_message(level: InventoryLevel) -> api.InventoryLevel:

@@ -10,6 +10,7 @@ from typing import Literal
 AlertKind = Literal["OUT_OF_STOCK", "BACK_IN_STOCK", "LOW_STOCK"]
 BindingKind = Literal["cart_token", "checkout_id", "order_id"]
 SessionStateName = Literal["active", "completed"]
+RetractionName = Literal["cancelled", "refunded"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,9 @@ class InventoryLevel:
     variant_id: str
     sku: str
     sequence: int
+    disconnected: bool = False
+    """True when the item is disconnected from (no longer stocked at) the location: updates
+    change nothing and derive no alert until it is connected again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +98,8 @@ class OrderFacts:
     version: int = 0
     session_id: str = ""
     keys: tuple[Binding, ...] = ()
+    closed: RetractionName | None = None
+    """Set when the event says the order was cancelled or fully refunded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +111,16 @@ class OrderRecord:
     version: int
     completed: bool
     session_id: str
+    closed: bool = False
+    """True once the order was cancelled or fully refunded: it never completes again."""
 
 
 @dataclass(frozen=True, slots=True)
 class OrderChange:
-    """The outcome of an applied order event."""
+    """The outcome of an applied order event: `completion_session_id` is the session of the
+    completion (or retraction, when `retraction` is set) it derives, None for none."""
 
     order: OrderRecord
     session: Session | None
     completion_session_id: str | None
+    retraction: RetractionName | None = None

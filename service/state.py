@@ -57,9 +57,19 @@ def apply_inventory(
     catalog: CatalogEntry | None,
     threshold: Decimal,
     sequence: int,
+    *,
+    reconnect: bool = False,
 ) -> InventoryChange | None:
     """The new level and alert of an inventory update; None when the update is stale. The
-    stored level keeps the update's ordering time (see `ordering_time`)."""
+    stored level keeps the update's ordering time (see `ordering_time`).
+
+    A disconnected level ignores updates (None) until a `reconnect`, which starts it afresh:
+    its old quantity and time are forgotten, so the reconnection's quantity alerts as a first
+    sight does."""
+    if previous is not None and previous.disconnected:
+        if not reconnect:
+            return None
+        previous = None
     if is_stale(previous, update):
         return None
     known = catalog or previous
@@ -76,6 +86,15 @@ def apply_inventory(
     )
     before = previous.available if previous else None
     return InventoryChange(level, before, alert_for(before, update.available, threshold))
+
+
+def disconnect(
+    previous: InventoryLevel | None, shop: str, item: str, location: str, sequence: int
+) -> InventoryLevel:
+    """The level marked disconnected (a level never seen is recorded at zero, disconnected)."""
+    if previous is not None:
+        return replace(previous, disconnected=True, sequence=sequence)
+    return InventoryLevel(shop, item, location, ZERO, None, "", "", "", sequence, True)
 
 
 def catalog_entries(
@@ -114,28 +133,38 @@ def apply_order(
     sequence: int,
     occur_time: datetime | None,
 ) -> OrderChange | None:
-    """The order's new record, session and completion; None when the event is an old version.
+    """The order's new record, session and completion or retraction; None when the event is
+    an old version.
 
     `session` is the session the order resolved to (named, bound, or remembered), or None.
-    A completion is produced once per order and never twice for one session.
+    A completion is produced once per order and never twice for one session. An order closed
+    (cancelled or fully refunded, `order.closed`) after its completion derives one retraction
+    and reopens the session it completed; a closed order never completes (a completion
+    delivered after the cancellation derives nothing). A closing event is applied whatever
+    its version: cancellation and full refund are final.
     """
-    if previous is not None and order.version < previous.version:
+    if previous is not None and order.version < previous.version and order.closed is None:
         return None
     was_completed = previous is not None and previous.completed
+    was_closed = previous is not None and previous.closed
+    completes = order.completed and not was_completed and not was_closed
     session_id = session.session_id if session else (previous.session_id if previous else "")
     record = OrderRecord(
         shop=order.shop,
         order_id=order.order_id,
         version=max(order.version, previous.version if previous else 0),
-        completed=was_completed or order.completed,
+        completed=was_completed or completes,
         session_id=session_id,
+        closed=was_closed or order.closed is not None,
     )
     new_session = None
     if session is not None:
         own_key = (Binding("order_id", order.order_id),) if order.order_id else ()
         new_session = bind(session, session.session_id, order.shop, own_key)
+    if order.closed is not None and was_completed and not was_closed:
+        return OrderChange(record, _reopened(new_session, order.order_id), session_id, order.closed)
     completion: str | None = None
-    if order.completed and not was_completed:
+    if completes:
         if new_session is None:
             completion = ""
         elif new_session.state == "active":
@@ -148,3 +177,10 @@ def apply_order(
                 completion_sequence=sequence,
             )
     return OrderChange(record, new_session, completion)
+
+
+def _reopened(session: Session | None, order_id: str) -> Session | None:
+    """The session active again when the retracted order is the one that completed it."""
+    if session is None or session.state != "completed" or session.order_id != order_id:
+        return session
+    return replace(session, state="active", order_id="", complete_time=None, completion_sequence=0)

@@ -38,6 +38,7 @@ from bridge.platforms.delivery import (
 from bridge.platforms.fields import Dated
 from bridge.platforms.money import money_from_decimal, price_without_currency
 from bridge.platforms.platform import Platform, SignRequest, VerifyOptions
+from bridge.platforms.shopify_lifecycle import LIFECYCLE_HANDLERS, order_state
 from bridge.platforms.shopify_samples import sample as _catalog_sample
 from bridge.platforms.shopify_schema import (
     DeletedProduct,
@@ -112,7 +113,7 @@ def _order(envelope: Envelope, document: Any, occur: datetime | None) -> list[ev
     payload = events_pb2.OrderCreated(
         order_id=order.id,
         name=order.name,
-        state=events_pb2.ORDER_STATE_COMPLETED,
+        state=order_state(order),
         total=translating("total_price", money_from_decimal, order.total_price, order.currency),
         cart_token=order.cart_token,
         checkout_id=order.checkout_token,
@@ -168,6 +169,10 @@ HANDLERS: dict[str, _Handler] = {
     "products/create": _product,
     "products/update": _product,
     "products/delete": _deleted,
+    # The order lifecycle (orders/paid and orders/updated carry the order, as orders/create).
+    "orders/paid": _order,
+    "orders/updated": _order,
+    **LIFECYCLE_HANDLERS,
 }
 HANDLERS.update(shopify_privacy.HANDLERS)  # the privacy webhooks and app/uninstalled
 HANDLED_TOPICS: tuple[str, ...] = tuple(HANDLERS)
@@ -185,25 +190,45 @@ class Shape:
 
 
 _PRODUCT = Shape(frozenset({"id", "title", "variants"}), frozenset({"line_items"}))
+_LEVEL = Shape(
+    frozenset({"inventory_item_id", "location_id", "available"}),
+    frozenset({"id", "variants", "line_items"}),
+)
+_ORDER = Shape(frozenset({"id", "line_items"}), frozenset({"variants", "inventory_item_id"}))
 SHAPES: dict[str, Shape] = {
-    "inventory_levels/update": Shape(
-        frozenset({"inventory_item_id", "location_id", "available"}),
-        frozenset({"id", "variants", "line_items"}),
-    ),
-    "orders/create": Shape(
-        frozenset({"id", "line_items"}),
-        frozenset({"variants", "inventory_item_id"}),
-    ),
+    "inventory_levels/update": _LEVEL,
+    "orders/create": _ORDER,
     "products/create": _PRODUCT,
     "products/update": _PRODUCT,
     "products/delete": Shape(frozenset({"id"}), only=frozenset({"id"})),
+    # The order lifecycle.
+    "orders/paid": _ORDER,
+    "orders/updated": _ORDER,
+    "orders/cancelled": _ORDER,
+    "refunds/create": Shape(
+        frozenset({"id", "order_id"}),
+        frozenset({"line_items", "variants", "inventory_item_id", "title"}),
+    ),
+    "inventory_items/update": Shape(
+        frozenset({"id", "tracked"}),
+        frozenset({"variants", "line_items", "inventory_item_id", "order_id", "title"}),
+    ),
+    "inventory_levels/connect": _LEVEL,
+    "inventory_levels/disconnect": Shape(
+        frozenset({"inventory_item_id", "location_id"}),
+        frozenset({"available", "id", "variants", "line_items"}),
+    ),
 }
 SHAPES.update(
     (topic, Shape(required, forbidden, only))
     for topic, (required, forbidden, only) in shopify_privacy.SHAPES.items()
 )
-"""Per-topic shape discriminators. products/create and products/update share a shape (and an
-effect): a rewrite between those two changes nothing."""
+"""Per-topic shape discriminators. Topics sharing a shape share a resource: products/create and
+products/update (the same effect); the four order topics, whose effect follows the order's own
+state (cancelled_at, financial_status; orders/cancelled refuses a body without cancelled_at), so
+a rewrite between them changes nothing the body does not say; inventory_levels/update and
+/connect (a rewritten connect only clears a disconnection). Any rewrite of an already delivered
+body is a duplicate by its content key in any case."""
 
 # The body time that is the event's own time, per topic, held to the replay window. Product
 # updates have none: products/update fires for changes that leave the product's updated_at old
@@ -212,6 +237,10 @@ _BODY_TIME: dict[str, str] = {
     "inventory_levels/update": "updated_at",
     "orders/create": "created_at",
     "products/create": "created_at",
+    # The order lifecycle. orders/paid, /updated and /cancelled are not held to a body time:
+    # the order's updated_at is not documented to move with every delivery of those topics.
+    "refunds/create": "created_at",
+    "inventory_levels/connect": "updated_at",
 }
 
 

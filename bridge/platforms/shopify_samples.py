@@ -6,6 +6,8 @@ import secrets
 import uuid
 from typing import Any
 
+from bridge.platforms.shopify_lifecycle_samples import lifecycle_sample
+
 
 def _big_id() -> int:
     """A fresh Shopify-style id beyond 2^53, so samples exercise exact big integers."""
@@ -39,6 +41,8 @@ def _shopify_order(now: str) -> dict[str, Any]:
 
 def sample(topic: str, shop: str, now: str) -> dict[str, Any]:
     """A JSON document of `topic` naming `shop`, with fresh ids, at `now` (RFC 3339)."""
+    if (lifecycle := lifecycle_sample(topic, now)) is not None:
+        return lifecycle
     item = _big_id()
     variant = {"id": _big_id(), "title": "Default Title", "price": "29.99", "sku": "TSHIRT-001"}
     if topic == "inventory_levels/update":

@@ -43,7 +43,7 @@ class CustomerRef(Schema):
 
 
 class Order(Schema):
-    """orders/create: the order resource."""
+    """orders/create, orders/paid, orders/updated and orders/cancelled: the order resource."""
 
     id: PlatformId
     name: OptionalText = ""
@@ -56,6 +56,9 @@ class Order(Schema):
     cart_token: OptionalText = ""
     checkout_token: OptionalText = ""
     customer: CustomerRef | None = None
+    cancelled_at: Timestamp | None = None
+    cancel_reason: OptionalText = ""
+    financial_status: OptionalText = ""
 
 
 class Variant(Schema):

@@ -30,6 +30,7 @@ from bridge.platforms.delivery import (
     with_content_keys,
 )
 from bridge.platforms.platform import Platform, SignRequest, VerifyOptions
+from bridge.platforms.square_lifecycle import LIFECYCLE_HANDLERS, STATES
 from bridge.platforms.square_samples import sample
 from bridge.platforms.square_schema import (
     CatalogVersionUpdated,
@@ -89,14 +90,6 @@ def verify(
         raise WebhookRejected("bad_signature", "signature does not match any configured key")
 
 
-_STATES: dict[str, events_pb2.OrderState.ValueType] = {
-    "OPEN": events_pb2.ORDER_STATE_OPEN,
-    "COMPLETED": events_pb2.ORDER_STATE_COMPLETED,
-    "CANCELED": events_pb2.ORDER_STATE_CANCELED,
-    "DRAFT": events_pb2.ORDER_STATE_DRAFT,
-}
-
-
 def _inventory(envelope: Envelope, document: Any, occur: datetime | None) -> list[events_pb2.Event]:
     """One InventoryUpdated per IN_STOCK count; counts in other states (SOLD, WASTE, ...) say
     where units went, not how many are available, so they produce no event."""
@@ -134,7 +127,7 @@ def _order(envelope: Envelope, document: Any, occur: datetime | None) -> list[ev
         )
     payload = events_pb2.OrderCreated(
         order_id=change.order_id,
-        state=_STATES.get(change.state, events_pb2.ORDER_STATE_UNSPECIFIED),
+        state=STATES.get(change.state, events_pb2.ORDER_STATE_UNSPECIFIED),
         version=change.version,
         location_id=change.location_id or "",
     )
@@ -157,6 +150,7 @@ HANDLERS: dict[str, _Handler] = {
     "order.created": _order,
     "order.updated": _order,
     "catalog.version.updated": _catalog,
+    **LIFECYCLE_HANDLERS,
 }
 HANDLED_TOPICS: tuple[str, ...] = tuple(HANDLERS)
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from bridge.platforms.square_lifecycle_samples import lifecycle_data
+
 
 def sample(topic: str, shop: str, now: str) -> dict[str, Any]:
     """A JSON document of `topic` naming `shop`, with fresh ids, at `now` (RFC 3339)."""
     object_id = uuid.uuid4().hex.upper()[:24]
-    if topic == "inventory.count.updated":
+    if (lifecycle := lifecycle_data(topic, object_id, now)) is not None:
+        data = lifecycle
+    elif topic == "inventory.count.updated":
         count = {
             "catalog_object_id": object_id,
             "catalog_object_type": "ITEM_VARIATION",

@@ -14,10 +14,10 @@ from common.redaction import Subject
 from service.domain import Binding, InventoryLevel, Session
 
 if TYPE_CHECKING:
+    from service.store.privacy_rows import ShopRecord
     from service.store.sql_rows import Step
 
 T = TypeVar("T")
-    from service.store.privacy_rows import ShopRecord
 
 
 class StoreError(RuntimeError):
@@ -178,6 +178,7 @@ class EventStore(Protocol):
 
     async def read_steps(self, steps: Step[T]) -> T:
         """Runs a read-only sans-IO step on a reading connection."""
+
     async def get_shop(self, shop: str) -> ShopRecord | None:
         """The shop's installation state, or None when the core holds nothing of it."""
 

@@ -13,6 +13,7 @@ statement, and lets a test run the rules against an in-memory Rows with no I/O a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Protocol
 
@@ -22,9 +23,12 @@ from common.redaction import PRIVACY_PAYLOADS
 from service import state
 from service.convert import (
     alert_message,
+    cancellation_facts,
     checkout_facts,
     completion_message,
     order_facts,
+    payment_facts,
+    retraction_message,
     to_datetime,
 )
 from service.domain import (
@@ -98,6 +102,10 @@ class Rows(PrivacyRows, Protocol):
         """Inserts or replaces what the core remembers of an order."""
         ...
 
+    def update_item(self, shop: str, item: str, sku: str) -> Step[None]:
+        """Records an inventory item's SKU in the catalog and on the item's stored levels."""
+        ...
+
 
 def publish(
     rows: Rows, events: Sequence[ev.Event], last: int, rules: StoreRules, stored_at_us: int
@@ -164,7 +172,56 @@ def apply_rules(
         return [], (yield from apply_order(rows, event, checkout_facts(event)))
     elif case in PRIVACY_PAYLOADS:
         yield from apply_privacy(rows, event)
+    else:
+        return (yield from apply_lifecycle(rows, event, rules))
     return [], []
+
+
+def apply_lifecycle(
+    rows: Rows, event: ev.Event, rules: StoreRules
+) -> Step[tuple[list[ev.InventoryAlert], list[ev.OrderCompletion]]]:
+    """The state rules of the order lifecycle events (cancellations, full refunds, inventory
+    items and level connections); refunds and fulfillments change no state."""
+    case = event.WhichOneof("payload")
+    if case == "order_cancelled":
+        return [], (yield from apply_order(rows, event, cancellation_facts(event)))
+    if case == "payment_updated" and (facts := payment_facts(event)) is not None:
+        return [], (yield from apply_order(rows, event, facts))
+    if case == "inventory_item_updated":
+        changed = event.inventory_item_updated
+        yield from rows.update_item(event.shop, changed.inventory_item_id, changed.sku)
+    elif case == "inventory_level_connected":
+        return (yield from apply_connection(rows, event, rules)), []
+    elif case == "inventory_level_disconnected":
+        link = event.inventory_level_disconnected
+        item, location = link.inventory_item_id, link.location_id
+        previous = yield from rows.load_level(event.shop, item, location)
+        level = state.disconnect(previous, event.shop, item, location, event.sequence)
+        yield from rows.save_level(level)
+    return [], []
+
+
+def apply_connection(
+    rows: Rows, event: ev.Event, rules: StoreRules
+) -> Step[list[ev.InventoryAlert]]:
+    """Connects a level again: its quantity, when the event has one, applies as a fresh
+    update (alerting as a first sight does); without one the level is only marked connected."""
+    link = event.inventory_level_connected
+    if link.available:
+        update = InventoryUpdate(
+            shop=event.shop,
+            inventory_item_id=link.inventory_item_id,
+            location_id=link.location_id,
+            available=Decimal(link.available),
+            update_time=to_datetime(link.update_time, link.HasField("update_time")),
+            receive_time=to_datetime(event.receive_time, event.HasField("receive_time")),
+            future_dated=event.future_dated,
+        )
+        return (yield from apply_inventory(rows, event, rules, update, reconnect=True))
+    previous = yield from rows.load_level(event.shop, link.inventory_item_id, link.location_id)
+    if previous is not None and previous.disconnected:
+        yield from rows.save_level(replace(previous, disconnected=False, sequence=event.sequence))
+    return []
 
 
 def inventory_update(event: ev.Event) -> InventoryUpdate:
@@ -185,15 +242,23 @@ def inventory_update(event: ev.Event) -> InventoryUpdate:
 
 
 def apply_inventory(
-    rows: Rows, event: ev.Event, rules: StoreRules
+    rows: Rows,
+    event: ev.Event,
+    rules: StoreRules,
+    update: InventoryUpdate | None = None,
+    *,
+    reconnect: bool = False,
 ) -> Step[list[ev.InventoryAlert]]:
-    """Applies an inventory update; returns its alert, if any."""
-    update = inventory_update(event)
+    """Applies an inventory update (the event's own, unless `update` is given; `reconnect`:
+    see state.apply_inventory); returns its alert, if any."""
+    update = update or inventory_update(event)
     item, location = update.inventory_item_id, update.location_id
     previous = yield from rows.load_level(event.shop, item, location)
     catalog = yield from rows.load_catalog(event.shop, item)
     threshold = Decimal(rules.low_stock_threshold)
-    change = state.apply_inventory(previous, update, catalog, threshold, event.sequence)
+    change = state.apply_inventory(
+        previous, update, catalog, threshold, event.sequence, reconnect=reconnect
+    )
     if change is None:
         return []
     yield from rows.save_level(change.level)
@@ -234,6 +299,9 @@ def apply_order(rows: Rows, event: ev.Event, facts: OrderFacts) -> Step[list[ev.
         yield from rows.save_session(change.session)
     if change.completion_session_id is None:
         return []
+    if change.retraction is not None:
+        session_id = change.completion_session_id
+        return [retraction_message(event, session_id, facts.order_id, change.retraction)]
     return [completion_message(event, change.completion_session_id, facts.order_id)]
 
 

@@ -8,7 +8,7 @@ postgres_schema).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 Dialect = Literal["sqlite", "postgres"]
@@ -79,7 +79,7 @@ TABLES: tuple[Table, ...] = (
         _columns(
             "shop TEXT, inventory_item_id TEXT, location_id TEXT, available TEXT,"
             " update_time_us BIGINT NULL, product_id TEXT, variant_id TEXT, sku TEXT,"
-            " sequence BIGINT"
+            " sequence BIGINT, disconnected BOOLEAN"
         ),
         ("shop", "inventory_item_id", "location_id"),
     ),
@@ -103,7 +103,10 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "orders",
-        _columns("shop TEXT, order_id TEXT, version BIGINT, completed BOOLEAN, session_id TEXT"),
+        _columns(
+            "shop TEXT, order_id TEXT, version BIGINT, completed BOOLEAN, session_id TEXT,"
+            " closed BOOLEAN"
+        ),
         ("shop", "order_id"),
     ),
     Table("log_meta", _columns("name TEXT, value BIGINT"), ("name",)),
@@ -198,10 +201,13 @@ def render(dialect: Dialect) -> list[str]:
     )
 
 
-def _rebuilt_sqlite(table_name: str) -> list[str]:
+def _rebuilt_sqlite(table_name: str, later: tuple[str, ...] = ()) -> list[str]:
     """Statements giving an SQLite table its declared column types (SQLite cannot alter a
-    column's type): a copy with the declared definition replaces it."""
-    (table,) = (t for t in TABLES if t.name == table_name)
+    column's type): a copy with the declared definition replaces it, without the columns a
+    `later` version adds."""
+    (declared,) = (t for t in TABLES if t.name == table_name)
+    kept = tuple(column for column in declared.columns if column.name not in later)
+    table = replace(declared, columns=kept)
     columns = ", ".join(c.name for c in table.columns)
     return [
         render_table(table, "sqlite", f"{table.name}_rebuilt"),
@@ -220,6 +226,10 @@ _CONTENT_KEY = [
 _THAW = (
     "UPDATE inventory_levels SET update_time_us = NULL WHERE update_time_us > {now_us} + 300000000"
 )
+_LIFECYCLE = [
+    "ALTER TABLE orders ADD COLUMN closed BOOLEAN NOT NULL DEFAULT FALSE",
+    "ALTER TABLE inventory_levels ADD COLUMN disconnected BOOLEAN NOT NULL DEFAULT FALSE",
+]
 # The statements taking a database from version N - 1 to N, per dialect (version 1 is the
 # first schema; a new database gets render() instead of replaying these).
 UPGRADES: dict[int, dict[Dialect, list[str]]] = {
@@ -238,7 +248,7 @@ UPGRADES: dict[int, dict[Dialect, list[str]]] = {
     3: {
         "sqlite": [
             render_index(next(index for index in INDEXES if index.name == "events_shop")),
-            *_rebuilt_sqlite("orders"),
+            *_rebuilt_sqlite("orders", later=("closed",)),
         ],
         "postgres": [],
     },
@@ -262,7 +272,10 @@ UPGRADES[5] = {
     dialect: [render_table(next(t for t in TABLES if t.name == "shops"), dialect)]
     for dialect in DIALECTS
 }
-LATEST = 5
+# Version 6: the order lifecycle (issue 12 section 3), a closed (cancelled or fully refunded)
+# order, and a level whose item is disconnected from its location.
+UPGRADES[6] = dict.fromkeys(DIALECTS, _LIFECYCLE)
+LATEST = 6
 
 
 def plan(current: int, dialect: Dialect) -> list[tuple[list[int], list[str]]]:

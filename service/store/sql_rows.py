@@ -37,7 +37,7 @@ T = TypeVar("T")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LEVEL_COLUMNS = (
     "shop, inventory_item_id, location_id, available, update_time_us,"
-    " product_id, variant_id, sku, sequence"
+    " product_id, variant_id, sku, sequence, disconnected"
 )
 # The log's positions: the highest stored sequence and the newest compacted one (the last
 # sequence is the greater: compaction may have emptied the log).
@@ -65,7 +65,16 @@ def from_us(value: int | None) -> datetime | None:
 def level_from_row(row: Sequence[Any]) -> InventoryLevel:
     """An InventoryLevel from a row selected with LEVEL_COLUMNS."""
     return InventoryLevel(
-        row[0], row[1], row[2], Decimal(row[3]), from_us(row[4]), row[5], row[6], row[7], row[8]
+        row[0],
+        row[1],
+        row[2],
+        Decimal(row[3]),
+        from_us(row[4]),
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        bool(row[9]),
     )
 
 
@@ -127,8 +136,8 @@ def read_log(
 def level_page(shop: str, after: tuple[str, str, str] | None, limit: int) -> Step[LevelPage]:
     """A page of levels after a key with the log position (run it in one read transaction)."""
     info = yield from positions()
-    sql = f"SELECT {LEVEL_COLUMNS} FROM inventory_levels WHERE 1 = 1"
-    params: list[Any] = []
+    sql = f"SELECT {LEVEL_COLUMNS} FROM inventory_levels WHERE disconnected = ?"
+    params: list[Any] = [False]  # a disconnected level is not stocked there: not listed
     if shop:
         sql += " AND shop = ?"
         params.append(shop)
@@ -206,11 +215,13 @@ class SqlRows(PrivacySqlRows):
         """Inserts or replaces one level."""
         yield (
             RUN,
-            f"INSERT INTO inventory_levels ({LEVEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            f"INSERT INTO inventory_levels ({LEVEL_COLUMNS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (shop, inventory_item_id, location_id) DO UPDATE SET"
             " available = excluded.available, update_time_us = excluded.update_time_us,"
             " product_id = excluded.product_id, variant_id = excluded.variant_id,"
-            " sku = excluded.sku, sequence = excluded.sequence",
+            " sku = excluded.sku, sequence = excluded.sequence,"
+            " disconnected = excluded.disconnected",
             (
                 level.shop,
                 level.inventory_item_id,
@@ -221,6 +232,7 @@ class SqlRows(PrivacySqlRows):
                 level.variant_id,
                 level.sku,
                 level.sequence,
+                level.disconnected,
             ),
         )
 
@@ -314,22 +326,45 @@ class SqlRows(PrivacySqlRows):
         """What the core remembers of an order, or None."""
         row = yield (
             ONE,
-            "SELECT version, completed, session_id FROM orders WHERE shop = ? AND order_id = ?",
+            "SELECT version, completed, session_id, closed FROM orders"
+            " WHERE shop = ? AND order_id = ?",
             (shop, order_id),
         )
-        return (
-            OrderRecord(shop, order_id, row[0], bool(row[1]), row[2]) if row is not None else None
-        )
+        if row is None:
+            return None
+        return OrderRecord(shop, order_id, row[0], bool(row[1]), row[2], bool(row[3]))
 
     def save_order(self, order: OrderRecord) -> Step[None]:
         """Inserts or replaces what the core remembers of an order."""
         yield (
             RUN,
-            "INSERT INTO orders (shop, order_id, version, completed, session_id)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (shop, order_id) DO UPDATE SET"
+            "INSERT INTO orders (shop, order_id, version, completed, session_id, closed)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (shop, order_id) DO UPDATE SET"
             " version = excluded.version, completed = excluded.completed,"
-            " session_id = excluded.session_id",
-            (order.shop, order.order_id, order.version, order.completed, order.session_id),
+            " session_id = excluded.session_id, closed = excluded.closed",
+            (
+                order.shop,
+                order.order_id,
+                order.version,
+                order.completed,
+                order.session_id,
+                order.closed,
+            ),
+        )
+
+    def update_item(self, shop: str, item: str, sku: str) -> Step[None]:
+        """Records an inventory item's SKU in the catalog and on the item's stored levels."""
+        yield (
+            RUN,
+            "INSERT INTO catalog (shop, inventory_item_id, product_id, variant_id, sku)"
+            " VALUES (?, ?, '', '', ?) ON CONFLICT (shop, inventory_item_id) DO UPDATE SET"
+            " sku = excluded.sku",
+            (shop, item, sku),
+        )
+        yield (
+            RUN,
+            "UPDATE inventory_levels SET sku = ? WHERE shop = ? AND inventory_item_id = ?",
+            (sku, shop, item),
         )
 
 

@@ -63,8 +63,9 @@ class StepReads:
     async def get_inventory_level(
         self, shop: str, inventory_item_id: str, location_id: str
     ) -> InventoryLevel | None:
-        """One stored level, or None."""
-        return await self._read_steps(SQL_ROWS.load_level(shop, inventory_item_id, location_id))
+        """One stored level, or None (a disconnected level is not stocked there: None)."""
+        found = await self._read_steps(SQL_ROWS.load_level(shop, inventory_item_id, location_id))
+        return None if found is None or found.disconnected else found
 
     async def get_session(self, session_id: str) -> Session | None:
         """One session, or None."""

@@ -138,3 +138,14 @@ async def test_failing_callback_answers_500_so_the_platform_retries() -> None:
     assert response.status_code == 500
     assert response.json()["reason"] == "callback_failed"
     assert "downstream is down" not in response.text
+
+
+async def test_later_shopify_order_topics_do_not_call_on_order_complete_again() -> None:
+    recorder = Recorder()
+    async with serving(_handler(recorder)) as url, httpx.AsyncClient() as client:
+        for topic in ("orders/create", "orders/paid", "orders/updated"):
+            body = sample_body("shopify", topic)
+            headers = _signed_for(f"{url}/webhooks/shopify", "shopify", body, topic=topic)
+            response = await client.post(f"{url}/webhooks/shopify", content=body, headers=headers)
+            assert response.json()["status"] == "accepted", response.text
+    assert [e.topic for e in recorder.orders] == ["orders/create"]

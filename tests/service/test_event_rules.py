@@ -4,6 +4,7 @@ in-memory Rows: pure, no database, no I/O."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -90,6 +91,12 @@ class FakeRows(FakePrivacyRows):
     def load_catalog(self, shop: str, item: str) -> Step[CatalogEntry | None]:
         """One catalog entry, or None."""
         return done(self.catalog.get((shop, item)))
+
+    def update_item(self, shop: str, item: str, sku: str) -> Step[None]:
+        """Records an item's SKU (the SQL engines also set it on the item's levels)."""
+        known = self.catalog.get((shop, item)) or CatalogEntry(shop, item, "", "", "")
+        self.catalog[(shop, item)] = replace(known, sku=sku)
+        return done(None)
 
     def replace_product(
         self, shop: str, product_id: str, entries: Sequence[CatalogEntry]

@@ -26,7 +26,9 @@ FIVE = Decimal(5)
 def level(available: str, update_time: datetime | None = T0, **fields: str) -> InventoryLevel:
     """A stored level of item i1 at l1."""
     values = {"product_id": "", "variant_id": "", "sku": ""} | fields
-    return InventoryLevel("s", "i1", "l1", Decimal(available), update_time, sequence=1, **values)
+    product, variant, sku = values["product_id"], values["variant_id"], values["sku"]
+    quantity = Decimal(available)
+    return InventoryLevel("s", "i1", "l1", quantity, update_time, product, variant, sku, 1)
 
 
 def update(available: str, update_time: datetime | None = T0) -> InventoryUpdate:

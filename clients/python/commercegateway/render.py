@@ -35,11 +35,16 @@ def render_alert(alert: events_pb2.InventoryAlert) -> str:
 
 
 def render_completion(completion: events_pb2.OrderCompletion) -> str:
-    """Returns a one-line description of an order completion."""
+    """Returns a one-line description of an order completion, or of its retraction
+    (ORDER_RETRACTED with the reason: the order was cancelled or fully refunded)."""
     session = completion.session_id or "(no session)"
     total = f" total {_money(completion.total)}" if completion.HasField("total") else ""
+    what = "ORDER_COMPLETED"
+    if completion.retracted:
+        reason = events_pb2.RetractionReason.Name(completion.retraction_reason)
+        what = f"ORDER_RETRACTED ({_enum_suffix(reason, 'RETRACTION_REASON_').lower()})"
     return (
-        f"#{completion.sequence} ORDER_COMPLETED {completion.shop} order {completion.order_id} "
+        f"#{completion.sequence} {what} {completion.shop} order {completion.order_id} "
         f"session {session}{total}"
     )
 
@@ -60,6 +65,34 @@ def _payload_summary(event: events_pb2.Event) -> str:
     if case == "checkout_completed":
         checkout = event.checkout_completed
         return f"session {checkout.session_id or '-'} order {checkout.order_id or '-'}"
+    return _lifecycle_summary(event, case)
+
+
+def _lifecycle_summary(event: events_pb2.Event, case: str | None) -> str:
+    """The summary of an order lifecycle payload (cancellation, refund, item, level link,
+    fulfillment, payment)."""
+    if case == "order_cancelled":
+        reason = f" ({event.order_cancelled.reason})" if event.order_cancelled.reason else ""
+        return f"order {event.order_cancelled.order_id} CANCELED{reason}"
+    if case == "order_refunded":
+        refund = event.order_refunded
+        amount = f" amount {_money(refund.amount)}" if refund.HasField("amount") else ""
+        return f"order {refund.order_id} refund {refund.refund_id}{amount}"
+    if case == "inventory_item_updated":
+        item = event.inventory_item_updated
+        return f"item {item.inventory_item_id} sku {item.sku or '-'}"
+    if case in ("inventory_level_connected", "inventory_level_disconnected"):
+        link = getattr(event, case)
+        verb = "connected" if case == "inventory_level_connected" else "disconnected"
+        return f"item {link.inventory_item_id}@{link.location_id} {verb}"
+    if case == "order_fulfillment_updated":
+        change = event.order_fulfillment_updated
+        steps = ", ".join(f"{c.old_state or '?'}->{c.new_state}" for c in change.changes)
+        return f"order {change.order_id} fulfillment {steps or '-'}"
+    if case == "payment_updated":
+        payment = event.payment_updated
+        status = payment.status + (" fully refunded" if payment.fully_refunded else "")
+        return f"payment {payment.payment_id} order {payment.order_id or '-'} {status}"
     return ""
 
 

@@ -76,6 +76,20 @@ class _EventKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EventKind.V
     """Everything held for a shop must be erased (Shopify shop/redact)."""
     EVENT_KIND_APP_UNINSTALLED: _EventKind.ValueType  # 10
     """The app was uninstalled from a shop (Shopify app/uninstalled)."""
+    EVENT_KIND_ORDER_CANCELLED: _EventKind.ValueType  # 11
+    """An order was cancelled."""
+    EVENT_KIND_ORDER_REFUNDED: _EventKind.ValueType  # 12
+    """A refund was created on an order."""
+    EVENT_KIND_INVENTORY_ITEM_UPDATED: _EventKind.ValueType  # 13
+    """What the platform knows of an inventory item (its SKU, whether it is tracked) changed."""
+    EVENT_KIND_INVENTORY_LEVEL_CONNECTED: _EventKind.ValueType  # 14
+    """An inventory item was connected to (stocked at) a location."""
+    EVENT_KIND_INVENTORY_LEVEL_DISCONNECTED: _EventKind.ValueType  # 15
+    """An inventory item was disconnected from (no longer stocked at) a location."""
+    EVENT_KIND_ORDER_FULFILLMENT_UPDATED: _EventKind.ValueType  # 16
+    """The fulfillments of an order changed state."""
+    EVENT_KIND_PAYMENT_UPDATED: _EventKind.ValueType  # 17
+    """A payment changed (its status, or an amount refunded from it)."""
 
 class EventKind(_EventKind, metaclass=_EventKindEnumTypeWrapper):
     """The kind of canonical event, one per payload case of Event."""
@@ -102,6 +116,20 @@ EVENT_KIND_SHOP_REDACTED: EventKind.ValueType  # 9
 """Everything held for a shop must be erased (Shopify shop/redact)."""
 EVENT_KIND_APP_UNINSTALLED: EventKind.ValueType  # 10
 """The app was uninstalled from a shop (Shopify app/uninstalled)."""
+EVENT_KIND_ORDER_CANCELLED: EventKind.ValueType  # 11
+"""An order was cancelled."""
+EVENT_KIND_ORDER_REFUNDED: EventKind.ValueType  # 12
+"""A refund was created on an order."""
+EVENT_KIND_INVENTORY_ITEM_UPDATED: EventKind.ValueType  # 13
+"""What the platform knows of an inventory item (its SKU, whether it is tracked) changed."""
+EVENT_KIND_INVENTORY_LEVEL_CONNECTED: EventKind.ValueType  # 14
+"""An inventory item was connected to (stocked at) a location."""
+EVENT_KIND_INVENTORY_LEVEL_DISCONNECTED: EventKind.ValueType  # 15
+"""An inventory item was disconnected from (no longer stocked at) a location."""
+EVENT_KIND_ORDER_FULFILLMENT_UPDATED: EventKind.ValueType  # 16
+"""The fulfillments of an order changed state."""
+EVENT_KIND_PAYMENT_UPDATED: EventKind.ValueType  # 17
+"""A payment changed (its status, or an amount refunded from it)."""
 Global___EventKind: _TypeAlias = EventKind  # noqa: Y015
 
 class _OrderState:
@@ -120,6 +148,8 @@ class _OrderStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_OrderState
     """The order was canceled."""
     ORDER_STATE_DRAFT: _OrderState.ValueType  # 4
     """The order is a draft."""
+    ORDER_STATE_REFUNDED: _OrderState.ValueType  # 5
+    """The order was fully refunded (Shopify financial_status "refunded")."""
 
 class OrderState(_OrderState, metaclass=_OrderStateEnumTypeWrapper):
     """The state of an order as the platform reports it."""
@@ -134,6 +164,8 @@ ORDER_STATE_CANCELED: OrderState.ValueType  # 3
 """The order was canceled."""
 ORDER_STATE_DRAFT: OrderState.ValueType  # 4
 """The order is a draft."""
+ORDER_STATE_REFUNDED: OrderState.ValueType  # 5
+"""The order was fully refunded (Shopify financial_status "refunded")."""
 Global___OrderState: _TypeAlias = OrderState  # noqa: Y015
 
 class _InventoryAlertKind:
@@ -163,6 +195,30 @@ INVENTORY_ALERT_KIND_BACK_IN_STOCK: InventoryAlertKind.ValueType  # 2
 INVENTORY_ALERT_KIND_LOW_STOCK: InventoryAlertKind.ValueType  # 3
 """Available quantity crossed the low-stock threshold downward, staying above zero."""
 Global___InventoryAlertKind: _TypeAlias = InventoryAlertKind  # noqa: Y015
+
+class _RetractionReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RetractionReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RetractionReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RETRACTION_REASON_UNSPECIFIED: _RetractionReason.ValueType  # 0
+    """Not a retraction."""
+    RETRACTION_REASON_CANCELLED: _RetractionReason.ValueType  # 1
+    """The order was cancelled."""
+    RETRACTION_REASON_REFUNDED: _RetractionReason.ValueType  # 2
+    """The order was fully refunded."""
+
+class RetractionReason(_RetractionReason, metaclass=_RetractionReasonEnumTypeWrapper):
+    """Why an order completion was retracted."""
+
+RETRACTION_REASON_UNSPECIFIED: RetractionReason.ValueType  # 0
+"""Not a retraction."""
+RETRACTION_REASON_CANCELLED: RetractionReason.ValueType  # 1
+"""The order was cancelled."""
+RETRACTION_REASON_REFUNDED: RetractionReason.ValueType  # 2
+"""The order was fully refunded."""
+Global___RetractionReason: _TypeAlias = RetractionReason  # noqa: Y015
 
 @_typing.final
 class Money(_message.Message):
@@ -221,6 +277,13 @@ class Event(_message.Message):
     CUSTOMER_REDACTED_FIELD_NUMBER: _builtins.int
     SHOP_REDACTED_FIELD_NUMBER: _builtins.int
     APP_UNINSTALLED_FIELD_NUMBER: _builtins.int
+    ORDER_CANCELLED_FIELD_NUMBER: _builtins.int
+    ORDER_REFUNDED_FIELD_NUMBER: _builtins.int
+    INVENTORY_ITEM_UPDATED_FIELD_NUMBER: _builtins.int
+    INVENTORY_LEVEL_CONNECTED_FIELD_NUMBER: _builtins.int
+    INVENTORY_LEVEL_DISCONNECTED_FIELD_NUMBER: _builtins.int
+    ORDER_FULFILLMENT_UPDATED_FIELD_NUMBER: _builtins.int
+    PAYMENT_UPDATED_FIELD_NUMBER: _builtins.int
     CONTENT_KEY_FIELD_NUMBER: _builtins.int
     FUTURE_DATED_FIELD_NUMBER: _builtins.int
     PAYLOAD_VERSION_FIELD_NUMBER: _builtins.int
@@ -317,6 +380,34 @@ class Event(_message.Message):
     def app_uninstalled(self) -> Global___AppUninstalled:
         """The app was uninstalled from the shop; its data stays until a ShopRedacted."""
 
+    @_builtins.property
+    def order_cancelled(self) -> Global___OrderCancelled:
+        """An order was cancelled."""
+
+    @_builtins.property
+    def order_refunded(self) -> Global___OrderRefunded:
+        """A refund was created on an order."""
+
+    @_builtins.property
+    def inventory_item_updated(self) -> Global___InventoryItemUpdated:
+        """What the platform knows of an inventory item changed."""
+
+    @_builtins.property
+    def inventory_level_connected(self) -> Global___InventoryLevelConnection:
+        """An inventory item was connected to a location."""
+
+    @_builtins.property
+    def inventory_level_disconnected(self) -> Global___InventoryLevelConnection:
+        """An inventory item was disconnected from a location."""
+
+    @_builtins.property
+    def order_fulfillment_updated(self) -> Global___OrderFulfillmentUpdated:
+        """The fulfillments of an order changed state."""
+
+    @_builtins.property
+    def payment_updated(self) -> Global___PaymentUpdated:
+        """A payment changed."""
+
     def __init__(
         self,
         *,
@@ -339,17 +430,24 @@ class Event(_message.Message):
         customer_redacted: Global___CustomerRedacted | None = ...,
         shop_redacted: Global___ShopRedacted | None = ...,
         app_uninstalled: Global___AppUninstalled | None = ...,
+        order_cancelled: Global___OrderCancelled | None = ...,
+        order_refunded: Global___OrderRefunded | None = ...,
+        inventory_item_updated: Global___InventoryItemUpdated | None = ...,
+        inventory_level_connected: Global___InventoryLevelConnection | None = ...,
+        inventory_level_disconnected: Global___InventoryLevelConnection | None = ...,
+        order_fulfillment_updated: Global___OrderFulfillmentUpdated | None = ...,
+        payment_updated: Global___PaymentUpdated | None = ...,
         content_key: _builtins.str = ...,
         future_dated: _builtins.bool = ...,
         payload_version: _builtins.str = ...,
         customer_id: _builtins.str = ...,
         redacted: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["app_uninstalled", b"app_uninstalled", "catalog_refresh", b"catalog_refresh", "checkout_completed", b"checkout_completed", "customer_data_requested", b"customer_data_requested", "customer_redacted", b"customer_redacted", "inventory_updated", b"inventory_updated", "occur_time", b"occur_time", "order_created", b"order_created", "payload", b"payload", "product_deleted", b"product_deleted", "product_updated", b"product_updated", "receive_time", b"receive_time", "shop_redacted", b"shop_redacted"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["app_uninstalled", b"app_uninstalled", "catalog_refresh", b"catalog_refresh", "checkout_completed", b"checkout_completed", "customer_data_requested", b"customer_data_requested", "customer_redacted", b"customer_redacted", "inventory_item_updated", b"inventory_item_updated", "inventory_level_connected", b"inventory_level_connected", "inventory_level_disconnected", b"inventory_level_disconnected", "inventory_updated", b"inventory_updated", "occur_time", b"occur_time", "order_cancelled", b"order_cancelled", "order_created", b"order_created", "order_fulfillment_updated", b"order_fulfillment_updated", "order_refunded", b"order_refunded", "payload", b"payload", "payment_updated", b"payment_updated", "product_deleted", b"product_deleted", "product_updated", b"product_updated", "receive_time", b"receive_time", "shop_redacted", b"shop_redacted"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_uninstalled", b"app_uninstalled", "catalog_refresh", b"catalog_refresh", "checkout_completed", b"checkout_completed", "content_key", b"content_key", "customer_data_requested", b"customer_data_requested", "customer_id", b"customer_id", "customer_redacted", b"customer_redacted", "delivery_id", b"delivery_id", "future_dated", b"future_dated", "id", b"id", "inventory_updated", b"inventory_updated", "occur_time", b"occur_time", "order_created", b"order_created", "payload", b"payload", "payload_version", b"payload_version", "platform", b"platform", "product_deleted", b"product_deleted", "product_updated", b"product_updated", "receive_time", b"receive_time", "redacted", b"redacted", "sequence", b"sequence", "shop", b"shop", "shop_redacted", b"shop_redacted", "source_event_id", b"source_event_id", "topic", b"topic"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_uninstalled", b"app_uninstalled", "catalog_refresh", b"catalog_refresh", "checkout_completed", b"checkout_completed", "content_key", b"content_key", "customer_data_requested", b"customer_data_requested", "customer_id", b"customer_id", "customer_redacted", b"customer_redacted", "delivery_id", b"delivery_id", "future_dated", b"future_dated", "id", b"id", "inventory_item_updated", b"inventory_item_updated", "inventory_level_connected", b"inventory_level_connected", "inventory_level_disconnected", b"inventory_level_disconnected", "inventory_updated", b"inventory_updated", "occur_time", b"occur_time", "order_cancelled", b"order_cancelled", "order_created", b"order_created", "order_fulfillment_updated", b"order_fulfillment_updated", "order_refunded", b"order_refunded", "payload", b"payload", "payload_version", b"payload_version", "payment_updated", b"payment_updated", "platform", b"platform", "product_deleted", b"product_deleted", "product_updated", b"product_updated", "receive_time", b"receive_time", "redacted", b"redacted", "sequence", b"sequence", "shop", b"shop", "shop_redacted", b"shop_redacted", "source_event_id", b"source_event_id", "topic", b"topic"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["inventory_updated", "order_created", "product_updated", "product_deleted", "catalog_refresh", "checkout_completed", "customer_data_requested", "customer_redacted", "shop_redacted", "app_uninstalled"]  # noqa: Y015
+    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["inventory_updated", "order_created", "product_updated", "product_deleted", "catalog_refresh", "checkout_completed", "customer_data_requested", "customer_redacted", "shop_redacted", "app_uninstalled", "order_cancelled", "order_refunded", "inventory_item_updated", "inventory_level_connected", "inventory_level_disconnected", "order_fulfillment_updated", "payment_updated"]  # noqa: Y015
     _WhichOneofArgType_payload: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_payload) -> _WhichOneofReturnType_payload | None: ...
 
@@ -789,6 +887,8 @@ class OrderCompletion(_message.Message):
     OCCUR_TIME_FIELD_NUMBER: _builtins.int
     PLATFORM_FIELD_NUMBER: _builtins.int
     EVENT_ID_FIELD_NUMBER: _builtins.int
+    RETRACTED_FIELD_NUMBER: _builtins.int
+    RETRACTION_REASON_FIELD_NUMBER: _builtins.int
     sequence: _builtins.int
     """The sequence of the event the completion derives from; the resume cursor."""
     session_id: _builtins.str
@@ -801,6 +901,12 @@ class OrderCompletion(_message.Message):
     """The platform the event came from."""
     event_id: _builtins.str
     """The id of the event the completion derives from."""
+    retracted: _builtins.bool
+    """True when this entry retracts the earlier completion of the same order (the order was
+    cancelled or fully refunded after it completed); the session, if any, is open again.
+    """
+    retraction_reason: Global___RetractionReason.ValueType
+    """Why the completion was retracted; unspecified unless retracted is true."""
     @_builtins.property
     def total(self) -> Global___Money:
         """The order total, when known."""
@@ -820,14 +926,326 @@ class OrderCompletion(_message.Message):
         occur_time: _timestamp_pb2.Timestamp | None = ...,
         platform: Global___Platform.ValueType = ...,
         event_id: _builtins.str = ...,
+        retracted: _builtins.bool = ...,
+        retraction_reason: Global___RetractionReason.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occur_time", b"occur_time", "total", b"total"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_id", b"event_id", "occur_time", b"occur_time", "order_id", b"order_id", "platform", b"platform", "sequence", b"sequence", "session_id", b"session_id", "shop", b"shop", "total", b"total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_id", b"event_id", "occur_time", b"occur_time", "order_id", b"order_id", "platform", b"platform", "retracted", b"retracted", "retraction_reason", b"retraction_reason", "sequence", b"sequence", "session_id", b"session_id", "shop", b"shop", "total", b"total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OrderCompletion: _TypeAlias = OrderCompletion  # noqa: Y015
+
+@_typing.final
+class OrderCancelled(_message.Message):
+    """An order was cancelled."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORDER_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    CANCEL_TIME_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    order_id: _builtins.str
+    """The platform's order id."""
+    name: _builtins.str
+    """The order's human-readable name, for example "#1001"."""
+    reason: _builtins.str
+    """The reason the platform gives ("customer", "fraud", "inventory", "declined", "other"), or
+    empty.
+    """
+    @_builtins.property
+    def cancel_time(self) -> _timestamp_pb2.Timestamp:
+        """When the order was cancelled on the platform."""
+
+    @_builtins.property
+    def total(self) -> Global___Money:
+        """The order total, when the platform sends it."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """The platform's own time of this order state."""
+
+    def __init__(
+        self,
+        *,
+        order_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        cancel_time: _timestamp_pb2.Timestamp | None = ...,
+        total: Global___Money | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cancel_time", b"cancel_time", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_time", b"cancel_time", "name", b"name", "order_id", b"order_id", "reason", b"reason", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OrderCancelled: _TypeAlias = OrderCancelled  # noqa: Y015
+
+@_typing.final
+class OrderRefunded(_message.Message):
+    """A refund was created on an order. A refund never retracts a completion by itself: a full
+    refund is known from the order's state (ORDER_STATE_REFUNDED) or a fully refunded payment.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFUND_ID_FIELD_NUMBER: _builtins.int
+    ORDER_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    LINE_ITEMS_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    refund_id: _builtins.str
+    """The platform's refund id."""
+    order_id: _builtins.str
+    """The order the refund belongs to."""
+    note: _builtins.str
+    """The merchant's note on the refund, or empty."""
+    @_builtins.property
+    def amount(self) -> Global___Money:
+        """The amount refunded: the sum of the refund's successful refund transactions; unset when
+        the refund moved no money (only restocked items).
+        """
+
+    @_builtins.property
+    def line_items(self) -> _containers.RepeatedCompositeFieldContainer[Global___LineItem]:
+        """The refunded lines (quantity refunded, unit price when known)."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """When the refund was created on the platform."""
+
+    def __init__(
+        self,
+        *,
+        refund_id: _builtins.str = ...,
+        order_id: _builtins.str = ...,
+        amount: Global___Money | None = ...,
+        note: _builtins.str = ...,
+        line_items: _abc.Iterable[Global___LineItem] | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "line_items", b"line_items", "note", b"note", "order_id", b"order_id", "refund_id", b"refund_id", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OrderRefunded: _TypeAlias = OrderRefunded  # noqa: Y015
+
+@_typing.final
+class InventoryItemUpdated(_message.Message):
+    """What the platform knows of an inventory item changed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVENTORY_ITEM_ID_FIELD_NUMBER: _builtins.int
+    SKU_FIELD_NUMBER: _builtins.int
+    TRACKED_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    inventory_item_id: _builtins.str
+    """The platform's inventory item id."""
+    sku: _builtins.str
+    """The item's SKU, or empty when it has none."""
+    tracked: _builtins.bool
+    """Whether the platform tracks the item's quantities."""
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """The platform's own time of this item state."""
+
+    def __init__(
+        self,
+        *,
+        inventory_item_id: _builtins.str = ...,
+        sku: _builtins.str = ...,
+        tracked: _builtins.bool = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["inventory_item_id", b"inventory_item_id", "sku", b"sku", "tracked", b"tracked", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InventoryItemUpdated: _TypeAlias = InventoryItemUpdated  # noqa: Y015
+
+@_typing.final
+class InventoryLevelConnection(_message.Message):
+    """An inventory item was connected to or disconnected from a location."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVENTORY_ITEM_ID_FIELD_NUMBER: _builtins.int
+    LOCATION_ID_FIELD_NUMBER: _builtins.int
+    AVAILABLE_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    inventory_item_id: _builtins.str
+    """The platform's inventory item id."""
+    location_id: _builtins.str
+    """The platform's location id."""
+    available: _builtins.str
+    """The available quantity at the location as an exact decimal string, when the platform
+    sends it (a connection); empty otherwise.
+    """
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """The platform's own time of this level, when the platform sends it."""
+
+    def __init__(
+        self,
+        *,
+        inventory_item_id: _builtins.str = ...,
+        location_id: _builtins.str = ...,
+        available: _builtins.str = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["available", b"available", "inventory_item_id", b"inventory_item_id", "location_id", b"location_id", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InventoryLevelConnection: _TypeAlias = InventoryLevelConnection  # noqa: Y015
+
+@_typing.final
+class FulfillmentChange(_message.Message):
+    """One fulfillment of an order changed state."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FULFILLMENT_ID_FIELD_NUMBER: _builtins.int
+    OLD_STATE_FIELD_NUMBER: _builtins.int
+    NEW_STATE_FIELD_NUMBER: _builtins.int
+    fulfillment_id: _builtins.str
+    """The platform's fulfillment id (Square fulfillment_uid)."""
+    old_state: _builtins.str
+    """The state before the change, as the platform names it ("PROPOSED"), or empty."""
+    new_state: _builtins.str
+    """The state after the change, as the platform names it ("RESERVED")."""
+    def __init__(
+        self,
+        *,
+        fulfillment_id: _builtins.str = ...,
+        old_state: _builtins.str = ...,
+        new_state: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fulfillment_id", b"fulfillment_id", "new_state", b"new_state", "old_state", b"old_state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FulfillmentChange: _TypeAlias = FulfillmentChange  # noqa: Y015
+
+@_typing.final
+class OrderFulfillmentUpdated(_message.Message):
+    """The fulfillments of an order changed state."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORDER_ID_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    LOCATION_ID_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    order_id: _builtins.str
+    """The platform's order id."""
+    state: Global___OrderState.ValueType
+    """The order's state after the change."""
+    version: _builtins.int
+    """The platform's version of the order; a higher version is newer."""
+    location_id: _builtins.str
+    """The location of the order, when known."""
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___FulfillmentChange]:
+        """The fulfillments that changed."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """The platform's own time of this order state."""
+
+    def __init__(
+        self,
+        *,
+        order_id: _builtins.str = ...,
+        state: Global___OrderState.ValueType = ...,
+        version: _builtins.int = ...,
+        location_id: _builtins.str = ...,
+        changes: _abc.Iterable[Global___FulfillmentChange] | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes", "location_id", b"location_id", "order_id", b"order_id", "state", b"state", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OrderFulfillmentUpdated: _TypeAlias = OrderFulfillmentUpdated  # noqa: Y015
+
+@_typing.final
+class PaymentUpdated(_message.Message):
+    """A payment changed: its status, or an amount refunded from it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENT_ID_FIELD_NUMBER: _builtins.int
+    ORDER_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    REFUNDED_FIELD_NUMBER: _builtins.int
+    FULLY_REFUNDED_FIELD_NUMBER: _builtins.int
+    LOCATION_ID_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    payment_id: _builtins.str
+    """The platform's payment id."""
+    order_id: _builtins.str
+    """The order the payment pays, when known."""
+    status: _builtins.str
+    """The payment's status as the platform names it ("APPROVED", "COMPLETED", "CANCELED",
+    "FAILED").
+    """
+    fully_refunded: _builtins.bool
+    """True when the refunded amount equals the payment's total (the whole payment was refunded)."""
+    location_id: _builtins.str
+    """The location of the payment, when known."""
+    @_builtins.property
+    def total(self) -> Global___Money:
+        """The payment's total (Square total_money)."""
+
+    @_builtins.property
+    def refunded(self) -> Global___Money:
+        """The amount refunded from the payment so far (Square refunded_money); unset when none."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """The platform's own time of this payment state."""
+
+    def __init__(
+        self,
+        *,
+        payment_id: _builtins.str = ...,
+        order_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+        total: Global___Money | None = ...,
+        refunded: Global___Money | None = ...,
+        fully_refunded: _builtins.bool = ...,
+        location_id: _builtins.str = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["refunded", b"refunded", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fully_refunded", b"fully_refunded", "location_id", b"location_id", "order_id", b"order_id", "payment_id", b"payment_id", "refunded", b"refunded", "status", b"status", "total", b"total", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentUpdated: _TypeAlias = PaymentUpdated  # noqa: Y015
 
 @_typing.final
 class CustomerDataRequested(_message.Message):
