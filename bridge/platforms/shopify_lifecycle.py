@@ -59,7 +59,9 @@ def _cancelled(envelope: Envelope, document: Any, occur: datetime | None) -> lis
     )
     payload.cancel_time.CopyFrom(timestamp(order.cancelled_at))
     payload.update_time.CopyFrom(timestamp(order.updated_at or order.cancelled_at))
-    return [make_event(envelope, "order_cancelled", payload, occur_time=occur)]
+    event = make_event(envelope, "order_cancelled", payload, occur_time=occur)
+    event.customer_id = order.customer.id if order.customer is not None else ""
+    return [event]
 
 
 def _refund_amount(transactions: list[RefundTransaction]) -> events_pb2.Money | None:

@@ -61,6 +61,12 @@ def test_orders_cancelled_fixture_becomes_order_cancelled() -> None:
     assert event.topic == "orders/cancelled"
 
 
+def test_orders_cancelled_names_its_customer_so_a_redaction_finds_it() -> None:
+    document = order_document(customer={"id": 115310627314723954, "email": "a@example.com"})
+    (event,) = shopify("orders/cancelled", document).events
+    assert event.customer_id == "115310627314723954"
+
+
 def test_orders_cancelled_without_cancelled_at_is_refused() -> None:
     with pytest.raises(PayloadRejected) as refused:
         shopify("orders/cancelled", order_document(cancelled_at=None))
