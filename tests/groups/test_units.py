@@ -35,6 +35,20 @@ def test_order_keys_follow_the_documented_rules() -> None:
     assert len(keys.delivery_key(a)) == 32
 
 
+def test_lifecycle_events_share_the_key_of_their_order_or_level() -> None:
+    created = order("1", "o-1")
+    cancelled = order("2", "o-1")
+    cancelled.order_cancelled.order_id = "o-1"
+    payment = order("3", "o-1")
+    payment.payment_updated.payment_id, payment.payment_updated.order_id = "pay-1", "o-1"
+    assert keys.delivery_key(created) == keys.delivery_key(cancelled) == keys.delivery_key(payment)
+    level = inventory("4", "item", "5", location="l1")
+    disconnected = inventory("5", "item", "5", location="l1")
+    disconnected.inventory_level_disconnected.inventory_item_id = "item"
+    disconnected.inventory_level_disconnected.location_id = "l1"
+    assert keys.delivery_key(level) == keys.delivery_key(disconnected)
+
+
 def test_backoff_doubles_from_one_second_to_at_most_sixty() -> None:
     assert [limits.backoff_us(n) // 1_000_000 for n in range(1, 9)] == [1, 2, 4, 8, 16, 32, 60, 60]
 
