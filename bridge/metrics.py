@@ -16,6 +16,9 @@ from bridge.outbox import Outbox
 from bridge.payload_versions import version_label
 from bridge.platforms import REGISTRY
 
+MAX_CACHED_CHILDREN = 1024
+"""The counter children kept by raw label values (see BridgeMetrics._remember)."""
+
 
 def _platform_label(platform: str | None) -> str:
     return platform if platform is not None and platform in REGISTRY else "unknown"
@@ -42,6 +45,7 @@ class BridgeMetrics:
     def __init__(self) -> None:
         """Creates the registry and every metric."""
         self.registry = CollectorRegistry()
+        self._children: dict[tuple[str, str, str, str], Counter] = {}
         self.deliveries = Counter(
             "commerce_gateway_bridge_deliveries",
             "Verified deliveries by platform, topic and outcome (accepted, duplicate, ignored).",
@@ -82,11 +86,29 @@ class BridgeMetrics:
 
     def payload_version(self, platform: str, version: str) -> None:
         """Counts one verified delivery under its payload version's bounded label."""
-        self.payload_versions.labels(_platform_label(platform), version_label(version)).inc()
+        key = ("version", platform, version, "")
+        child = self._children.get(key)
+        if child is None:
+            labels = (_platform_label(platform), version_label(version))
+            child = self._remember(key, self.payload_versions.labels(*labels))
+        child.inc()
 
     def delivery(self, platform: str, topic: str, outcome: str) -> None:
         """Counts one verified delivery."""
-        self.deliveries.labels(_platform_label(platform), _topic_label(topic), outcome).inc()
+        key = ("delivery", platform, topic, outcome)
+        child = self._children.get(key)
+        if child is None:
+            labels = (_platform_label(platform), _topic_label(topic), outcome)
+            child = self._remember(key, self.deliveries.labels(*labels))
+        child.inc()
+
+    def _remember(self, key: tuple[str, str, str, str], child: Counter) -> Counter:
+        """Keeps the counter child of a delivery's raw values (they repeat on every delivery
+        of a kind: labels() and the label checks run once), at most MAX_CACHED_CHILDREN."""
+        if len(self._children) >= MAX_CACHED_CHILDREN:
+            self._children.clear()  # raw values come from senders: the memory stays bounded
+        self._children[key] = child
+        return child
 
     def rejection(self, platform: str | None, status: int, reason: str) -> None:
         """Counts one rejected request."""
