@@ -46,6 +46,7 @@ class BridgeMetrics:
         """Creates the registry and every metric."""
         self.registry = CollectorRegistry()
         self._children: dict[tuple[str, str, str, str], Counter] = {}
+        self._latency: dict[str, Histogram] = {}  # by destination: "core" or "outbox"
         self.deliveries = Counter(
             "commerce_gateway_bridge_deliveries",
             "Verified deliveries by platform, topic and outcome (accepted, duplicate, ignored).",
@@ -109,6 +110,13 @@ class BridgeMetrics:
             self._children.clear()  # raw values come from senders: the memory stays bounded
         self._children[key] = child
         return child
+
+    def forward_seconds(self, destination: str, seconds: float) -> None:
+        """Observes the time one delivery took to become durable at `destination`."""
+        child = self._latency.get(destination)
+        if child is None:
+            child = self._latency[destination] = self.forward_latency.labels(destination)
+        child.observe(seconds)
 
     def rejection(self, platform: str | None, status: int, reason: str) -> None:
         """Counts one rejected request."""
