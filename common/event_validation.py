@@ -69,22 +69,18 @@ def _identifiers(event: ev.Event) -> Iterator[str]:
         yield from (event.checkout_completed.session_id, event.checkout_completed.order_id)
 
 
-# The id each of these payload kinds must carry.
-_REQUIRED_ID = {
-    "inventory_updated": "inventory_item_id",
-    "order_created": "order_id",
-    "product_updated": "product_id",
-    "product_deleted": "product_id",
-}
-
-
 def _check_payload(event: ev.Event, where: str) -> None:
     case = event.WhichOneof("payload")
     if case is None:
         raise InvalidArgumentError(f"{where}.payload is required (exactly one event kind)")
-    field = _REQUIRED_ID.get(case)
-    if field is not None and not getattr(getattr(event, case), field):
-        raise InvalidArgumentError(f"{where}.{case}.{field} is required")
+    required: dict[str, tuple[str, str]] = {
+        "inventory_updated": ("inventory_item_id", event.inventory_updated.inventory_item_id),
+        "order_created": ("order_id", event.order_created.order_id),
+        "product_updated": ("product_id", event.product_updated.product_id),
+        "product_deleted": ("product_id", event.product_deleted.product_id),
+    }
+    if case in required and not required[case][1]:
+        raise InvalidArgumentError(f"{where}.{case}.{required[case][0]} is required")
     if case == "inventory_updated":
         check_quantity(event.inventory_updated.available, f"{where}.inventory_updated.available")
     if case == "checkout_completed":
