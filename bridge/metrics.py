@@ -14,7 +14,7 @@ from prometheus_client import (
 
 from bridge.outbox import Outbox
 from bridge.payload_versions import version_label
-from bridge.platforms import REGISTRY
+from bridge.platforms import REGISTRY, Platform
 
 MAX_CACHED_CHILDREN = 1024
 """The counter children kept by raw label values (see BridgeMetrics._remember)."""
@@ -46,6 +46,7 @@ class BridgeMetrics:
         """Creates the registry and every metric."""
         self.registry = CollectorRegistry()
         self._children: dict[tuple[str, str, str, str], Counter] = {}
+        self._platforms: tuple[Platform, ...] = ()  # the registry the children were kept for
         self._latency: dict[str, Histogram] = {}  # by destination: "core" or "outbox"
         self.deliveries = Counter(
             "commerce_gateway_bridge_deliveries",
@@ -88,7 +89,7 @@ class BridgeMetrics:
     def payload_version(self, platform: str, version: str) -> None:
         """Counts one verified delivery under its payload version's bounded label."""
         key = ("version", platform, version, "")
-        child = self._children.get(key)
+        child = self._current().get(key)
         if child is None:
             labels = (_platform_label(platform), version_label(version))
             child = self._remember(key, self.payload_versions.labels(*labels))
@@ -97,11 +98,20 @@ class BridgeMetrics:
     def delivery(self, platform: str, topic: str, outcome: str) -> None:
         """Counts one verified delivery."""
         key = ("delivery", platform, topic, outcome)
-        child = self._children.get(key)
+        child = self._current().get(key)
         if child is None:
             labels = (_platform_label(platform), _topic_label(topic), outcome)
             child = self._remember(key, self.deliveries.labels(*labels))
         child.inc()
+
+    def _current(self) -> dict[tuple[str, str, str, str], Counter]:
+        """The kept children, forgotten when the registered platforms changed (the labels
+        of a platform or topic depend on them)."""
+        current = tuple(REGISTRY.values())
+        if current != self._platforms:  # identical items compare without calling __eq__
+            self._platforms = current
+            self._children.clear()
+        return self._children
 
     def _remember(self, key: tuple[str, str, str, str], child: Counter) -> Counter:
         """Keeps the counter child of a delivery's raw values (they repeat on every delivery
