@@ -119,7 +119,7 @@ class Forwarder:
             results = await self._to_outbox(events)
         else:
             results = await self._seen_in_outbox(results)
-        self.metrics.forward_latency.labels(destination).observe(time.perf_counter() - started)
+        self.metrics.forward_seconds(destination, time.perf_counter() - started)
         return results
 
     async def _to_core(self, events: Sequence[events_pb2.Event]) -> list[ForwardResult] | None:
@@ -130,7 +130,10 @@ class Forwarder:
             for item in pending:
                 self._queue.put_nowait(item)
             async with asyncio.timeout(self._deadline):
-                answers = await asyncio.gather(*(item.future for item in pending))
+                if len(pending) == 1:  # the usual delivery: one event, no gathering future
+                    answers = [await pending[0].future]
+                else:
+                    answers = await asyncio.gather(*(item.future for item in pending))
         except Exception as error:  # deadline, full queue, core error: the outbox takes it
             if not isinstance(error, TimeoutError | asyncio.QueueFull | grpc.aio.AioRpcError):
                 logger.warning("forwarding failed", extra={"error": type(error).__name__})

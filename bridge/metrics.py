@@ -14,7 +14,10 @@ from prometheus_client import (
 
 from bridge.outbox import Outbox
 from bridge.payload_versions import version_label
-from bridge.platforms import REGISTRY
+from bridge.platforms import REGISTRY, Platform
+
+MAX_CACHED_CHILDREN = 1024
+"""The counter children kept by raw label values (see BridgeMetrics._remember)."""
 
 
 def _platform_label(platform: str | None) -> str:
@@ -42,6 +45,9 @@ class BridgeMetrics:
     def __init__(self) -> None:
         """Creates the registry and every metric."""
         self.registry = CollectorRegistry()
+        self._children: dict[tuple[str, str, str, str], Counter] = {}
+        self._platforms: tuple[Platform, ...] = ()  # the registry the children were kept for
+        self._latency: dict[str, Histogram] = {}  # by destination: "core" or "outbox"
         self.deliveries = Counter(
             "commerce_gateway_bridge_deliveries",
             "Verified deliveries by platform, topic and outcome (accepted, duplicate, ignored).",
@@ -82,11 +88,45 @@ class BridgeMetrics:
 
     def payload_version(self, platform: str, version: str) -> None:
         """Counts one verified delivery under its payload version's bounded label."""
-        self.payload_versions.labels(_platform_label(platform), version_label(version)).inc()
+        key = ("version", platform, version, "")
+        child = self._current().get(key)
+        if child is None:
+            labels = (_platform_label(platform), version_label(version))
+            child = self._remember(key, self.payload_versions.labels(*labels))
+        child.inc()
 
     def delivery(self, platform: str, topic: str, outcome: str) -> None:
         """Counts one verified delivery."""
-        self.deliveries.labels(_platform_label(platform), _topic_label(topic), outcome).inc()
+        key = ("delivery", platform, topic, outcome)
+        child = self._current().get(key)
+        if child is None:
+            labels = (_platform_label(platform), _topic_label(topic), outcome)
+            child = self._remember(key, self.deliveries.labels(*labels))
+        child.inc()
+
+    def _current(self) -> dict[tuple[str, str, str, str], Counter]:
+        """The kept children, forgotten when the registered platforms changed (the labels
+        of a platform or topic depend on them)."""
+        current = tuple(REGISTRY.values())
+        if current != self._platforms:  # identical items compare without calling __eq__
+            self._platforms = current
+            self._children.clear()
+        return self._children
+
+    def _remember(self, key: tuple[str, str, str, str], child: Counter) -> Counter:
+        """Keeps the counter child of a delivery's raw values (they repeat on every delivery
+        of a kind: labels() and the label checks run once), at most MAX_CACHED_CHILDREN."""
+        if len(self._children) >= MAX_CACHED_CHILDREN:
+            self._children.clear()  # raw values come from senders: the memory stays bounded
+        self._children[key] = child
+        return child
+
+    def forward_seconds(self, destination: str, seconds: float) -> None:
+        """Observes the time one delivery took to become durable at `destination`."""
+        child = self._latency.get(destination)
+        if child is None:
+            child = self._latency[destination] = self.forward_latency.labels(destination)
+        child.observe(seconds)
 
     def rejection(self, platform: str | None, status: int, reason: str) -> None:
         """Counts one rejected request."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from commercegateway.v1 import core_service_pb2 as api
@@ -67,9 +67,21 @@ def event_kind(event: ev.Event) -> ev.EventKind.ValueType:
     return KIND_BY_PAYLOAD.get(case or "", ev.EVENT_KIND_UNSPECIFIED)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MIN_SECONDS, _MAX_SECONDS = -62_135_596_800, 253_402_300_799  # Timestamp's valid range
+
+
 def to_datetime(stamp: Timestamp, present: bool) -> datetime | None:
-    """A Timestamp as an aware UTC datetime, or None when the field is unset."""
-    return stamp.ToDatetime(tzinfo=UTC) if present else None
+    """A Timestamp as an aware UTC datetime, or None when the field is unset (ValueError for
+    one out of Timestamp's range, as Timestamp.ToDatetime)."""
+    if not present:
+        return None
+    seconds, nanos = stamp.seconds, stamp.nanos
+    if not (_MIN_SECONDS <= seconds <= _MAX_SECONDS and 0 <= nanos < 1_000_000_000):
+        return stamp.ToDatetime(tzinfo=UTC)  # raises its own ValueError
+    # What ToDatetime computes (nanoseconds cut to microseconds), without its checks and
+    # time-zone conversion: this runs for several times of every stored event.
+    return _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
 
 
 def set_timestamp(target: Timestamp, value: datetime | None) -> None:

@@ -14,7 +14,7 @@ from service.fanout import Broadcaster, Entry, Selector, everything
 from service.store.base import EventStore
 from service.streams import Batch, Pump, Replay
 from service.validation import check_cursor
-from service.wire import encode
+from service.wire import encode, frame_of
 
 logger = logging.getLogger(__name__)
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -44,7 +44,6 @@ class SubscriptionService:
     ) -> AsyncGenerator[Batch, None]:
         """Events after the cursor (or live from now), filtered by shop and kinds."""
         wanted = frozenset(kind for kind in kinds if kind)
-        frames = self.broadcaster.frames
 
         def select(entry: Entry) -> Sequence[bytes]:
             if shop and entry.shop != shop:
@@ -54,8 +53,9 @@ class SubscriptionService:
             return (entry.event,)
 
         async def replay(cursor: int, limit: int) -> list[tuple[int, bytes]]:
-            found = await self.store.read_events(cursor, limit, shop, sorted(wanted))
-            return [(event.sequence, frames.frame(event)) for event in found]
+            # The stored bytes are the event's serialization: framed, never parsed again.
+            found = await self.store.read_stored_events(cursor, limit, shop, sorted(wanted))
+            return [(sequence, frame_of(data)) for sequence, data in found]
 
         return self._open(after, select if shop or wanted else everything, replay, context)
 

@@ -43,6 +43,11 @@ def encode(message: Message) -> bytes:
     return _ITEMS_TAG + _varint(len(data)) + data
 
 
+def frame_of(data: bytes) -> bytes:
+    """The field-1 entry of an item already serialized (e.g. as the store keeps it)."""
+    return _ITEMS_TAG + _varint(len(data)) + data
+
+
 def response(frames: Sequence[bytes], sequence: int) -> bytes:
     """A serialized subscribe response of `frames` and the cursor `sequence`."""
     if sequence:

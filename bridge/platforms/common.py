@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -133,7 +132,7 @@ def any_digest_matches(
 
     Every key is tried against every signature with hmac.compare_digest, with no early exit.
     """
-    expected = [hmac.new(key, message, getattr(hashlib, algorithm)).digest() for key in keys]
+    expected = [hmac.digest(key, message, algorithm) for key in keys]  # one-shot (C) HMAC
     candidates = list(signatures)
     matched = False
     for digest in expected:
@@ -180,5 +179,4 @@ def rfc3339(moment: datetime, *, nanoseconds: bool = False) -> str:
 
 def hmac_base64(key: bytes, message: bytes, algorithm: str = "sha256") -> str:
     """base64(HMAC(key, message)) with `algorithm`, as platforms put it in a header."""
-    digest = hmac.new(key, message, getattr(hashlib, algorithm)).digest()
-    return base64.b64encode(digest).decode("ascii")
+    return base64.b64encode(hmac.digest(key, message, algorithm)).decode("ascii")

@@ -71,11 +71,23 @@ def event_id(platform: PlatformName, source_event_id: str) -> str:
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MIN_SECONDS, _MAX_SECONDS = -62_135_596_800, 253_402_300_799  # Timestamp's valid range
+
+
+def _seconds_and_micros(moment: datetime) -> tuple[int, int]:
+    """Whole seconds since the epoch (floored) and the microseconds past them, of `moment`
+    (naive means UTC): what Timestamp.FromDatetime computes, without its struct_time."""
+    delta = as_utc(moment) - _EPOCH
+    return delta.days * 86_400 + delta.seconds, delta.microseconds
+
+
 def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
-    """A protobuf Timestamp of `moment` (naive means UTC)."""
-    result = timestamp_pb2.Timestamp()
-    result.FromDatetime(as_utc(moment))
-    return result
+    """A protobuf Timestamp of `moment` (naive means UTC); ValueError outside its range."""
+    seconds, micros = _seconds_and_micros(moment)
+    if not _MIN_SECONDS <= seconds <= _MAX_SECONDS:
+        raise ValueError(f"Timestamp is not valid: seconds {seconds} out of range")
+    return timestamp_pb2.Timestamp(seconds=seconds, nanos=micros * 1000)
 
 
 def make_event(
@@ -178,14 +190,15 @@ def with_content_keys(
     return keyed
 
 
-def _platform_times(event: events_pb2.Event) -> list[datetime]:
-    times = [event.occur_time.ToDatetime(tzinfo=UTC)] if event.HasField("occur_time") else []
+def _platform_times(event: events_pb2.Event) -> list[tuple[int, int]]:
+    """The event's platform times as (seconds, microseconds), as datetimes would compare."""
+    stamps = [event.occur_time] if event.HasField("occur_time") else []
     case = event.WhichOneof("payload")
     payload = getattr(event, case) if case else None
     fields = payload.DESCRIPTOR.fields_by_name if payload is not None else {}
     if payload is not None and "update_time" in fields and payload.HasField("update_time"):
-        times.append(payload.update_time.ToDatetime(tzinfo=UTC))
-    return times
+        stamps.append(payload.update_time)
+    return [(stamp.seconds, stamp.nanos // 1000) for stamp in stamps]
 
 
 def mark_future_dated(
@@ -193,7 +206,7 @@ def mark_future_dated(
 ) -> None:
     """Sets `future_dated` on every event with a platform time (occur or update time) later
     than `received_at` plus `tolerance`; the core then orders it by its receive time."""
-    limit = as_utc(received_at) + tolerance
+    limit = _seconds_and_micros(as_utc(received_at) + tolerance)
     for event in events:
         if any(moment > limit for moment in _platform_times(event)):
             event.future_dated = True

@@ -16,9 +16,16 @@ _MAX_ID_LENGTH = 255
 
 def _to_id(value: Any) -> str:
     """Accepts a platform id as a JSON integer (kept exact, never a float) or a string."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
+    kind = type(value)  # the exact JSON types first: this runs for every id of a delivery
+    text: str
+    if kind is str:
+        text = value
+    elif kind is int:
+        text = str(value)
+    elif isinstance(value, bool) or not isinstance(value, int | str):
         raise ValueError("expected an id (string or integer)")
-    text = str(value)
+    else:
+        text = str(value)
     if not text or len(text) > _MAX_ID_LENGTH:
         raise ValueError(f"expected an id of 1 to {_MAX_ID_LENGTH} characters")
     return text
@@ -36,6 +43,8 @@ def _to_decimal(value: Any) -> str:
 
 def _to_opt_text(value: Any) -> str:
     """Accepts null, a string, a number or a boolean as free text, turning null into ""."""
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):

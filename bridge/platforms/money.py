@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Context, Decimal, InvalidOperation
 
 from commercegateway.v1 import events_pb2
 
@@ -20,6 +20,7 @@ _EXPONENTS: dict[str, int] = {
     "TND": 3,
 }
 _CURRENCY = re.compile(r"[A-Z]{3}", re.ASCII)
+_EXACT = Context(prec=100)  # scaling is exact for every amount DecimalText admits
 
 
 class MoneyError(ValueError):
@@ -57,8 +58,7 @@ def money_from_decimal(amount: str, currency_code: str) -> events_pb2.Money:
         raise MoneyError("amount must be a decimal number") from error
     if not value.is_finite():
         raise MoneyError("amount must be a decimal number")
-    with localcontext(prec=100):  # exact for every amount DecimalText admits
-        scaled = value.scaleb(minor_unit_exponent(currency))
+    scaled = value.scaleb(minor_unit_exponent(currency), _EXACT)
     if scaled != scaled.to_integral_value():
         raise MoneyError(f"amount has more decimal places than {currency} allows")
     return events_pb2.Money(

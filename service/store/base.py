@@ -140,6 +140,12 @@ class EventStore(Protocol):
     ) -> list[events_pb2.Event]:
         """Stored events after a sequence, in order, optionally filtered by shop and kind."""
 
+    async def read_stored_events(
+        self, after: int, limit: int, shop: str = "", kinds: Sequence[int] = ()
+    ) -> list[tuple[int, bytes]]:
+        """Like read_events, each event as (its sequence, its stored serialization): the bytes
+        a replay forwards without parsing them."""
+
     async def read_alerts(
         self, after: int, limit: int, shop: str = ""
     ) -> list[events_pb2.InventoryAlert]:

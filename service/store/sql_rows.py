@@ -116,7 +116,39 @@ def read_log(
 ) -> Step[list[bytes]]:
     """The data of a log table's rows ("events", "alerts", "completions") after a sequence, up
     to `through` when given, in order, optionally of one shop and of some kinds (events)."""
-    sql = f"SELECT data FROM {table} WHERE sequence > ?"
+    sql, params = _log_query("data", table, after, limit, shop=shop, kinds=kinds, through=through)
+    found = yield (ALL, sql, params)
+    return [bytes(row[0]) for row in found]
+
+
+def read_log_with_sequences(
+    table: str,
+    after: int,
+    limit: int,
+    *,
+    shop: str = "",
+    kinds: Sequence[int] = (),
+    through: int | None = None,
+) -> Step[list[tuple[int, bytes]]]:
+    """Like `read_log`, each row's data with its sequence: (sequence, data) in order."""
+    sql, params = _log_query(
+        "sequence, data", table, after, limit, shop=shop, kinds=kinds, through=through
+    )
+    found = yield (ALL, sql, params)
+    return [(int(row[0]), bytes(row[1])) for row in found]
+
+
+def _log_query(
+    columns: str,
+    table: str,
+    after: int,
+    limit: int,
+    *,
+    shop: str,
+    kinds: Sequence[int],
+    through: int | None,
+) -> tuple[str, tuple[Any, ...]]:
+    sql = f"SELECT {columns} FROM {table} WHERE sequence > ?"
     params: list[Any] = [after]
     if through is not None:
         sql += " AND sequence <= ?"
@@ -129,8 +161,7 @@ def read_log(
         params.extend(kinds)
     sql += " ORDER BY sequence LIMIT ?"
     params.append(limit)
-    found = yield (ALL, sql, tuple(params))
-    return [bytes(row[0]) for row in found]
+    return sql, tuple(params)
 
 
 def level_page(shop: str, after: tuple[str, str, str] | None, limit: int) -> Step[LevelPage]:

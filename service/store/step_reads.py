@@ -48,6 +48,17 @@ class StepReads:
         blobs = await self._read_log("events", after, limit, shop, kinds)
         return [ev.Event.FromString(blob) for blob in blobs]
 
+    async def read_stored_events(
+        self, after: int, limit: int, shop: str = "", kinds: Sequence[int] = ()
+    ) -> list[tuple[int, bytes]]:
+        """Stored events after a sequence as (sequence, serialized event), in order, filtered;
+        see EventStore."""
+        through = self._log_through()
+        steps = sql_rows.read_log_with_sequences(
+            "events", after, limit, shop=shop, kinds=kinds, through=through
+        )
+        return await self._read_steps(steps)
+
     async def read_alerts(self, after: int, limit: int, shop: str = "") -> list[ev.InventoryAlert]:
         """Stored alerts after a sequence, in order; see EventStore."""
         blobs = await self._read_log("alerts", after, limit, shop)
