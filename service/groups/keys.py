@@ -15,7 +15,6 @@ import hashlib
 
 from commercegateway.v1 import events_pb2 as ev
 
-
 _ORDER_LIFECYCLE = frozenset(
     {"order_cancelled", "order_refunded", "order_fulfillment_updated", "payment_updated"}
 )
