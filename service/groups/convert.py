@@ -5,7 +5,7 @@ from __future__ import annotations
 from commercegateway.v1 import core_service_pb2 as api
 from commercegateway.v1 import events_pb2 as ev
 
-from service.store.group_rows import GroupView, ParkedRow
+from service.store.group_admin import GroupView, ParkedRow
 
 
 def group_message(view: GroupView) -> api.ConsumerGroup:

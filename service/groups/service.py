@@ -23,7 +23,7 @@ from service.groups.convert import group_message, parked_message
 from service.groups.member import Member, MemberStream, StreamLimits, first_request, now_us
 from service.groups.requests import ConsumeOptions, check_group_name, check_start
 from service.paging import decode_page_token, encode_page_token
-from service.store import group_rows
+from service.store import group_admin, group_rows
 from service.store.base import CommittedRecord, EventStore
 from service.wire import MAX_RESPONSE_BYTES
 
@@ -149,14 +149,14 @@ class GroupService:
     async def list_groups(self) -> api.ListGroupsResponse:
         """Every group with its lag, in-flight count, members and parked count."""
         at = now_us()
-        views = await self.store.read_steps(group_rows.list_groups(at, self._stale_before(at)))
+        views = await self.store.read_steps(group_admin.list_groups(at, self._stale_before(at)))
         return api.ListGroupsResponse(groups=[group_message(view) for view in views])
 
     async def get_group(self, request: api.GetGroupRequest) -> api.GetGroupResponse:
         """One group; NotFoundError when unknown."""
         name = check_group_name(request.group)
         at = now_us()
-        view = await self.store.read_steps(group_rows.get_group(name, at, self._stale_before(at)))
+        view = await self.store.read_steps(group_admin.get_group(name, at, self._stale_before(at)))
         return api.GetGroupResponse(group=group_message(view))
 
     async def list_parked(
@@ -173,7 +173,7 @@ class GroupService:
             if token[0] != "parked" or not token[1].isdigit() or token[2] != name:
                 raise InvalidArgumentError("page_token is not a token this server issued")
             after = int(token[1])
-        rows, more = await self.store.read_steps(group_rows.list_parked(name, after, size))
+        rows, more = await self.store.read_steps(group_admin.list_parked(name, after, size))
         next_token = ""
         if more and rows:
             next_token = encode_page_token(("parked", str(rows[-1].sequence), name))
@@ -191,7 +191,9 @@ class GroupService:
                 f"too many sequences: {len(request.sequences)} (at most {limits.MAX_REDRIVE})"
             )
         sequences = sorted(set(request.sequences))
-        count = await self.store.write_steps(partial(group_rows.redrive, name, sequences, now_us()))
+        count = await self.store.write_steps(
+            partial(group_admin.redrive, name, sequences, now_us())
+        )
         self.wake_group(name)
         return api.RedriveParkedEventsResponse(redriven=count)
 
@@ -199,7 +201,7 @@ class GroupService:
         """Deletes a group; its members (here at once, elsewhere within a poll) end with
         NOT_FOUND."""
         name = check_group_name(request.group)
-        await self.store.write_steps(partial(group_rows.delete_group, name))
+        await self.store.write_steps(partial(group_admin.delete_group, name))
         self.wake_group(name)
         return api.DeleteGroupResponse()
 
@@ -219,7 +221,7 @@ class GroupService:
             raise InvalidArgumentError("set sequence or time: where the group goes")
         at = now_us()
         view = await self.store.write_steps(
-            partial(group_rows.seek, name, sequence, time_us, at, self._stale_before(at))
+            partial(group_admin.seek, name, sequence, time_us, at, self._stale_before(at))
         )
         self.wake_group(name)
         return api.SeekGroupResponse(group=group_message(view))

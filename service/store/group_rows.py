@@ -9,19 +9,20 @@ second UPDATE finds the version changed and takes nothing. Every ack_id carries 
 was delivered with, so an ack of a delivery since handed to someone else changes nothing.
 
 Every step runs in one write transaction of the engine's writer (SQLite's writer thread, the
-PostgreSQL writer that serialises the write transactions of all replicas).
+PostgreSQL writer that serialises the write transactions of all replicas). These are the steps
+of members (join, claim, settle, leave); the management steps are in service.store.group_admin.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from commercegateway.v1 import events_pb2 as ev
 
-from service.errors import FailedPreconditionError, NotFoundError, ResourceExhaustedError
+from service.errors import FailedPreconditionError, ResourceExhaustedError
 from service.groups.keys import delivery_key
 from service.groups.limits import (
     MAX_BACKLOG,
@@ -36,10 +37,10 @@ from service.store.sql_rows import ALL, COUNT, ONE, RUN, Step, positions
 
 EXPIRED = "ack deadline expired"
 DISCONNECTED = "member disconnected"
-_NOT_PARKED = "parked_at_us IS NULL"
+NOT_PARKED = "parked_at_us IS NULL"
 # Ends a lease: no owner, deadline 0 (a row is leased exactly when its deadline is > 0), and a
 # new version, so the ack_id handed out with it no longer matches.
-_RELEASE = "lease_owner = NULL, lease_deadline_us = 0, lease_version = lease_version + 1"
+RELEASE = "lease_owner = NULL, lease_deadline_us = 0, lease_version = lease_version + 1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,34 +98,6 @@ class Settle:
     extensions: Sequence[tuple[int, int, int]] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class GroupView:
-    """A group's filter, position and health."""
-
-    name: str
-    shop: str
-    kinds: tuple[int, ...]
-    acked_through: int
-    lag: int
-    in_flight: int
-    parked: int
-    max_attempts: int
-    create_time_us: int
-    head: int
-    members: list[MemberInfo] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class ParkedRow:
-    """One parked event of a group."""
-
-    sequence: int
-    data: bytes
-    attempts: int
-    last_error: str
-    parked_at_us: int
-
-
 def kinds_text(kinds: Sequence[int]) -> str:
     """A kinds filter as stored: distinct, sorted, comma-separated ("" = every kind)."""
     return ",".join(str(kind) for kind in sorted(set(kinds)))
@@ -135,7 +108,8 @@ def kinds_of(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(",") if part)
 
 
-def _filter_sql(shop: str, kinds: Sequence[int]) -> tuple[str, list[Any]]:
+def filter_sql(shop: str, kinds: Sequence[int]) -> tuple[str, list[Any]]:
+    """The WHERE conditions (and parameters) of a group's filter on the events table."""
     sql, params = "", list[Any]()
     if shop:
         sql += " AND shop = ?"
@@ -146,7 +120,9 @@ def _filter_sql(shop: str, kinds: Sequence[int]) -> tuple[str, list[Any]]:
     return sql, params
 
 
-def _group_row(name: str) -> Step[Any]:
+def group_row(name: str) -> Step[Any]:
+    """A group's stored row (shop, kinds, scanned_through, max_attempts, create_time_us), or
+    None."""
     row = yield (
         ONE,
         "SELECT shop, kinds, scanned_through, max_attempts, create_time_us FROM consumer_groups"
@@ -162,7 +138,7 @@ def join(
     """Creates the group when new (else checks the filter) and registers the member; returns
     the group's create time (its identity) and whether it was created now. Raises
     FailedPreconditionError on a filter mismatch, ResourceExhaustedError at the limits."""
-    row = yield from _group_row(spec.name)
+    row = yield from group_row(spec.name)
     created = row is None
     if row is None:
         count = yield (ONE, "SELECT COUNT(*) FROM consumer_groups", ())
@@ -226,18 +202,18 @@ def leave(group: str, member_id: str, now_us: int) -> Step[int]:
         "DELETE FROM group_members WHERE group_name = ? AND member_id = ?",
         (group, member_id),
     )
-    row = yield from _group_row(group)
+    row = yield from group_row(group)
     if row is None:
         return 0
     parked = yield (
         COUNT,
-        f"UPDATE group_deliveries SET parked_at_us = ?, {_RELEASE}, last_error = ?"
-        f" WHERE group_name = ? AND lease_owner = ? AND attempts >= ? AND {_NOT_PARKED}",
+        f"UPDATE group_deliveries SET parked_at_us = ?, {RELEASE}, last_error = ?"
+        f" WHERE group_name = ? AND lease_owner = ? AND attempts >= ? AND {NOT_PARKED}",
         (now_us, DISCONNECTED, group, member_id, int(row[3])),
     )
     released = yield (
         COUNT,
-        f"UPDATE group_deliveries SET {_RELEASE}, available_at_us = ?, last_error = ?"
+        f"UPDATE group_deliveries SET {RELEASE}, available_at_us = ?, last_error = ?"
         " WHERE group_name = ? AND lease_owner = ?",
         (now_us, DISCONNECTED, group, member_id),
     )
@@ -260,7 +236,7 @@ def _scan(name: str, row: Any) -> Step[int]:
     room = min(SCAN_PAGE, MAX_BACKLOG - (int(total[0]) - int(parked[0])))
     if room <= 0 or int(parked[0]) >= MAX_PARKED:
         return 0
-    where, params = _filter_sql(row[0], kinds_of(row[1]))
+    where, params = filter_sql(row[0], kinds_of(row[1]))
     found = yield (
         ALL,
         f"SELECT sequence, data FROM events WHERE sequence > ? AND sequence <= ?{where}"
@@ -341,7 +317,7 @@ def _next_due(group: str, now_us: int) -> Step[int | None]:
     ready = yield (
         ONE,
         "SELECT MIN(available_at_us) FROM group_deliveries WHERE group_name = ?"
-        f" AND available_at_us > ? AND lease_owner IS NULL AND {_NOT_PARKED}",
+        f" AND available_at_us > ? AND lease_owner IS NULL AND {NOT_PARKED}",
         (group, now_us),
     )
     deadline = yield (
@@ -370,7 +346,7 @@ def claim(
     delivery whose deadline this member let pass goes to another member while one is
     connected (seen since `stale_before_us`). None when the group is gone (deleted, or deleted
     and created again)."""
-    row = yield from _group_row(group)
+    row = yield from group_row(group)
     if row is None or int(row[4]) != create_time_us:
         return None
     yield (
@@ -380,9 +356,9 @@ def claim(
     )
     yield (
         RUN,
-        f"UPDATE group_deliveries SET parked_at_us = ?, {_RELEASE}, last_error = ?"
+        f"UPDATE group_deliveries SET parked_at_us = ?, {RELEASE}, last_error = ?"
         " WHERE group_name = ? AND lease_deadline_us BETWEEN 1 AND ? AND attempts >= ?"
-        f" AND {_NOT_PARKED}",
+        f" AND {NOT_PARKED}",
         (now_us, EXPIRED, group, now_us, int(row[3])),
     )
     held = yield (
@@ -429,7 +405,7 @@ def settle(group: str, member_id: str, answers: Settle, now_us: int) -> Step[int
             (group, sequence, version, member_id),
         )
     if answers.nacks:
-        row = yield from _group_row(group)
+        row = yield from group_row(group)
         max_attempts = int(row[3]) if row is not None else 1
         for sequence, version, reason, delay in answers.nacks:
             found = yield (
@@ -443,7 +419,7 @@ def settle(group: str, member_id: str, answers: Settle, now_us: int) -> Step[int
             if attempts >= max_attempts:
                 changed += yield (
                     COUNT,
-                    f"UPDATE group_deliveries SET parked_at_us = ?, {_RELEASE}, last_error = ?"
+                    f"UPDATE group_deliveries SET parked_at_us = ?, {RELEASE}, last_error = ?"
                     f" WHERE {owned}",
                     (now_us, reason or "nacked", group, sequence, version, member_id),
                 )
@@ -451,7 +427,7 @@ def settle(group: str, member_id: str, answers: Settle, now_us: int) -> Step[int
             wait_us = delay * 1_000_000 if delay else backoff_us(attempts)
             changed += yield (
                 COUNT,
-                f"UPDATE group_deliveries SET {_RELEASE}, available_at_us = ?, last_error = ?"
+                f"UPDATE group_deliveries SET {RELEASE}, available_at_us = ?, last_error = ?"
                 f" WHERE {owned}",
                 (now_us + wait_us, reason or "nacked", group, sequence, version, member_id),
             )
@@ -462,139 +438,3 @@ def settle(group: str, member_id: str, answers: Settle, now_us: int) -> Step[int
             (now_us + seconds * 1_000_000, group, sequence, version, member_id),
         )
     return int(changed)
-
-
-def _view(name: str, row: Any, now_us: int, stale_before_us: int) -> Step[GroupView]:
-    head = (yield from positions()).last_sequence
-    scanned = int(row[2])
-    counts = yield (
-        ONE,
-        "SELECT COALESCE(SUM(CASE WHEN parked_at_us IS NULL THEN 1 ELSE 0 END), 0),"
-        " COUNT(*), MIN(CASE WHEN parked_at_us IS NULL THEN sequence END),"
-        " COALESCE(SUM(CASE WHEN lease_owner IS NOT NULL AND lease_deadline_us > ?"
-        " THEN 1 ELSE 0 END), 0) FROM group_deliveries WHERE group_name = ?",
-        (now_us, name),
-    )
-    unsettled, parked = int(counts[0]), int(counts[1]) - int(counts[0])
-    acked_through = int(counts[2]) - 1 if counts[2] is not None else scanned
-    where, params = _filter_sql(row[0], kinds_of(row[1]))
-    unscanned = yield (
-        ONE,
-        f"SELECT COUNT(*) FROM events WHERE sequence > ? AND sequence <= ?{where}",
-        (scanned, head, *params),
-    )
-    if counts[2] is None and int(unscanned[0]) == 0:
-        acked_through = max(scanned, head)
-    members = yield (
-        ALL,
-        "SELECT m.member_id, m.peer, m.replica, m.max_unacked, m.connect_time_us,"
-        " (SELECT COUNT(*) FROM group_deliveries d WHERE d.group_name = m.group_name"
-        " AND d.lease_owner = m.member_id AND d.lease_deadline_us > ?)"
-        " FROM group_members m WHERE m.group_name = ? AND m.seen_us >= ?"
-        " ORDER BY m.connect_time_us, m.member_id",
-        (now_us, name, stale_before_us),
-    )
-    return GroupView(
-        name=name,
-        shop=row[0],
-        kinds=kinds_of(row[1]),
-        acked_through=acked_through,
-        lag=unsettled + int(unscanned[0]),
-        in_flight=int(counts[3]),
-        parked=parked,
-        max_attempts=int(row[3]),
-        create_time_us=int(row[4]),
-        head=head,
-        members=[MemberInfo(m[0], m[1], m[2], int(m[3]), int(m[4]), int(m[5])) for m in members],
-    )
-
-
-def get_group(name: str, now_us: int, stale_before_us: int) -> Step[GroupView]:
-    """One group's view; NotFoundError when it does not exist."""
-    row = yield from _group_row(name)
-    if row is None:
-        raise NotFoundError(f"no consumer group named {name!r}")
-    return (yield from _view(name, row, now_us, stale_before_us))
-
-
-def list_groups(now_us: int, stale_before_us: int) -> Step[list[GroupView]]:
-    """Every group's view, by name (at most MAX_GROUPS exist)."""
-    names = yield (ALL, "SELECT name FROM consumer_groups ORDER BY name LIMIT ?", (MAX_GROUPS,))
-    views = []
-    for (name,) in names:
-        views.append((yield from get_group(name, now_us, stale_before_us)))
-    return views
-
-
-def list_parked(name: str, after: int, limit: int) -> Step[tuple[list[ParkedRow], bool]]:
-    """A page of a group's parked events after a sequence, in order, and whether more follow;
-    NotFoundError when the group does not exist."""
-    if (yield from _group_row(name)) is None:
-        raise NotFoundError(f"no consumer group named {name!r}")
-    found = yield (
-        ALL,
-        "SELECT sequence, data, attempts, last_error, parked_at_us FROM group_deliveries"
-        " WHERE group_name = ? AND parked_at_us IS NOT NULL AND sequence > ?"
-        " ORDER BY sequence LIMIT ?",
-        (name, after, limit + 1),
-    )
-    rows = [ParkedRow(int(r[0]), bytes(r[1]), int(r[2]), r[3], int(r[4])) for r in found]
-    return rows[:limit], len(rows) > limit
-
-
-def redrive(name: str, sequences: Sequence[int], now_us: int) -> Step[int]:
-    """Makes parked events of a group (the given sequences, or all) ready again with a fresh
-    attempt count; returns how many. NotFoundError when the group does not exist."""
-    if (yield from _group_row(name)) is None:
-        raise NotFoundError(f"no consumer group named {name!r}")
-    sql = (
-        "UPDATE group_deliveries SET parked_at_us = NULL, attempts = 0, available_at_us = ?,"
-        f" {_RELEASE} WHERE group_name = ? AND parked_at_us IS NOT NULL"
-    )
-    params: list[Any] = [now_us, name]
-    if sequences:
-        sql += f" AND sequence IN ({', '.join('?' * len(sequences))})"
-        params.extend(sequences)
-    return int((yield (COUNT, sql, tuple(params))))
-
-
-def delete_group(name: str) -> Step[None]:
-    """Deletes a group and everything stored for it; NotFoundError when it does not exist."""
-    if (yield from _group_row(name)) is None:
-        raise NotFoundError(f"no consumer group named {name!r}")
-    for table, column in (
-        ("group_deliveries", "group_name"),
-        ("group_members", "group_name"),
-        ("consumer_groups", "name"),
-    ):
-        yield (RUN, f"DELETE FROM {table} WHERE {column} = ?", (name,))
-
-
-def seek(
-    name: str, sequence: int | None, time_us: int | None, now_us: int, stale_before_us: int
-) -> Step[GroupView]:
-    """Moves a group to after a sequence (at most the head of the log), or after the last event
-    stored at or before a time: its unsettled deliveries (and parked events after the position)
-    are dropped, events up to the position count as acknowledged; returns the group's view.
-    NotFoundError when unknown."""
-    row = yield from _group_row(name)
-    if row is None:
-        raise NotFoundError(f"no consumer group named {name!r}")
-    head = (yield from positions()).last_sequence
-    if sequence is None:
-        found = yield (
-            ONE,
-            "SELECT MIN(sequence) FROM events WHERE stored_at_us > ?",
-            (time_us,),
-        )
-        sequence = int(found[0]) - 1 if found[0] is not None else head
-    sequence = min(sequence, head)
-    yield (
-        RUN,
-        "DELETE FROM group_deliveries WHERE group_name = ?"
-        " AND (parked_at_us IS NULL OR sequence > ?)",
-        (name, sequence),
-    )
-    yield (RUN, "UPDATE consumer_groups SET scanned_through = ? WHERE name = ?", (sequence, name))
-    row = yield from _group_row(name)
-    return (yield from _view(name, row, now_us, stale_before_us))

@@ -8,11 +8,12 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import grpc
 import pytest
 
 from service.server import RunningCore
 from tests.groups.helpers import acked_all, group_state, publish, running
-from tests.support.core import CoreStub, core_stub
+from tests.support.core import CoreStub, core_stub, running_core
 from tests.support.group_member import Answer, GroupMember, Received
 from tests.support.processes import REPO_ROOT, start_core_process
 from tests.support.waiting import wait_for
@@ -110,3 +111,19 @@ async def test_core_sigkill_and_restart_redelivers_only_unacknowledged_events(
     acked_before = set(acked_all(before))
     assert acked_before == {s for s in sequences if s <= cut}
     assert acked_all(after) == sorted(sequences[150:] + more)  # none acked twice, none lost
+
+
+async def test_a_core_that_stops_hands_its_members_deliveries_back(tmp_path: Path) -> None:
+    async with running_core(tmp_path / "core") as first, core_stub(first.address) as stub:
+        sequences = await publish(stub, "stop", 5, keys=5)
+        holder = GroupMember(stub, "stop", lambda _d: "hold", start_after=0, ack_deadline=3600)
+        async with running([holder]):
+            await wait_for(lambda: len(holder.held) == 5, message="five held")
+            await first.stop(grace=None)
+            await wait_for(lambda: holder.error is not None, message="the stream ended")
+    assert holder.error is not None and holder.error.code() == grpc.StatusCode.UNAVAILABLE
+    async with running_core(tmp_path / "core") as second, core_stub(second.address) as stub:
+        member = GroupMember(stub, "stop")
+        async with running([member]):  # long before the hour-long deadline
+            await wait_for(lambda: sorted(member.acked) == sequences, message="handed back")
+    assert {r.attempt for r in member.received} == {2}

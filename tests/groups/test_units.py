@@ -12,7 +12,7 @@ from commercegateway.v1 import core_service_pb2 as api
 from service.errors import FailedPreconditionError, InvalidArgumentError
 from service.groups import keys, limits, requests
 from service.groups.member import DELIVERY_OVERHEAD, batches
-from service.store import group_rows
+from service.store import group_admin, group_rows
 from service.store.group_rows import Claimed, GroupSpec, MemberInfo, Settle
 from service.store.sqlite_sql import connect, migrate, run_steps
 from tests.service.events import inventory, order, product
@@ -114,9 +114,9 @@ def test_steps_lease_in_key_order_settle_and_park(tmp_path: Path) -> None:
     assert claim("m1", 130) == [(2, 1)]
     nack = Settle(nacks=[(3, 2, "broken", 0)])  # the second attempt of 2: parked
     assert run_steps(group_rows.settle("g", "m2", nack, 140), conn) == 1
-    view = run_steps(group_rows.get_group("g", 150, 0), conn)
+    view = run_steps(group_admin.get_group("g", 150, 0), conn)
     assert (view.parked, view.in_flight, view.lag, view.acked_through) == (1, 1, 1, 1)
-    parked, more = run_steps(group_rows.list_parked("g", 0, 10), conn)
+    parked, more = run_steps(group_admin.list_parked("g", 0, 10), conn)
     assert [(p.sequence, p.attempts, p.last_error) for p in parked] == [(3, 2, "broken")]
     assert not more
     assert run_steps(group_rows.leave("g", "m1", 160), conn) == 1  # its lease of 2 back
