@@ -1,4 +1,5 @@
-"""What the console reads from the core: its status (head, subscribers, lag) and stock levels."""
+"""What the console reads from the core: its status (head, subscribers, lag), its consumer
+groups and stock levels."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass, field
 
 import grpc
 from commercegateway.v1 import core_service_pb2 as api
+from commercegateway.v1 import events_pb2 as ev
 
 from bridge.core_channel import bearer_metadata, open_core_channel
 from bridge.drain import core_stub
@@ -28,6 +30,44 @@ class CoreView:
 
 
 @dataclass(frozen=True)
+class GroupRow:
+    """One consumer group as the console lists it."""
+
+    name: str
+    filter: str
+    acked_through: int
+    lag: int
+    in_flight: int
+    parked: int
+    members: list[str]
+
+
+@dataclass(frozen=True)
+class GroupsView:
+    """The core's consumer groups (ListGroups), or why they could not be read."""
+
+    groups: list[GroupRow] = field(default_factory=list)
+    error: str = ""
+
+
+def group_row(group: api.ConsumerGroup) -> GroupRow:
+    """The console's row of a group: its filter in words and each member's peer and load."""
+    kinds = ", ".join(
+        ev.EventKind.Name(kind).removeprefix("EVENT_KIND_").lower() for kind in group.kinds
+    )
+    shop = group.shop or "every shop"
+    return GroupRow(
+        name=group.name,
+        filter=f"{shop}; {kinds or 'every kind'}",
+        acked_through=group.acked_through_sequence,
+        lag=group.lag,
+        in_flight=group.in_flight,
+        parked=group.parked,
+        members=[f"{m.peer} ({m.in_flight}/{m.max_unacked})" for m in group.members],
+    )
+
+
+@dataclass(frozen=True)
 class LevelSearch:
     """Matching levels (at most MAX_LEVELS_SHOWN), whether more were left out, or an error."""
 
@@ -36,10 +76,10 @@ class LevelSearch:
     error: str = ""
 
 
-def _explain(error: grpc.aio.AioRpcError, target: str) -> str:
+def _explain(error: grpc.aio.AioRpcError, target: str, what: str = "its status") -> str:
     code = error.code()
     if code == grpc.StatusCode.UNIMPLEMENTED:
-        return "this core does not report its status (an older version)"
+        return f"this core does not report {what} (an older version)"
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         return f"the core at {target} does not answer ({code.name})"
     return f"the core at {target} answered {code.name}"
@@ -67,6 +107,17 @@ class CoreReader:
         except grpc.aio.AioRpcError as error:
             return CoreView(None, _explain(error, self.target))
         return CoreView(status)
+
+    async def groups(self) -> GroupsView:
+        """ListGroups as console rows, or a one-line reason it failed."""
+        stub = core_stub(self._open())
+        try:
+            listed = await stub.ListGroups(
+                api.ListGroupsRequest(), metadata=self._metadata, timeout=CORE_TIMEOUT
+            )
+        except grpc.aio.AioRpcError as error:
+            return GroupsView(error=_explain(error, self.target, "consumer groups"))
+        return GroupsView([group_row(group) for group in listed.groups])
 
     async def search_levels(self, shop: str, item: str) -> LevelSearch:
         """The stored levels of `shop` whose item id, SKU or product id contains `item`."""

@@ -361,7 +361,8 @@ class ConsolePages:
     def _core_page(self) -> Any:
         @get(f"{PREFIX}/core")
         async def core_page(request: Request[Any, Any, Any]) -> Response[Any]:
-            """The core: head sequence, subscribers and their lag, inventory level search."""
+            """The core: head sequence, subscribers and their lag, consumer groups, inventory
+            level search."""
             shop, item = _text(request, "shop"), _text(request, "item")
             search = await self._core.search_levels(shop, item) if shop else None
             return self._page(
@@ -369,6 +370,7 @@ class ConsolePages:
                 "core.html",
                 view="core",
                 core=await self._core.status(),
+                groups=await self._core.groups(),
                 target=self._core.target,
                 shop=shop,
                 item=item,

@@ -14,9 +14,13 @@ import pytest
 from bridge.outbox import Outbox
 from bridge.samples import sample_body
 from bridge.settings import SettingsError, load_bridge_settings
+from tests.groups.helpers import group_state, publish, running
 from tests.service.events import inventory
 from tests.support.bridge import Stack, post_signed, running_stack, wait_for_event
+from tests.support.core import core_stub
+from tests.support.group_member import GroupMember
 from tests.support.processes import REPO_ROOT, cli_argv
+from tests.support.waiting import wait_for
 
 BAD_LEVEL = b'{"inventory_item_id": "not-a-number", "location_id": {"nested": true}}'
 
@@ -180,3 +184,26 @@ async def test_an_oversized_form_is_refused_as_a_problem(stack: Stack) -> None:
         refused = await client.post(f"{stack.url}/console/login", data=data)
     assert refused.status_code == 413
     assert refused.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_core_view_lists_consumer_groups_with_members_and_parked(stack: Stack) -> None:
+    async with httpx.AsyncClient(base_url=stack.url) as client:
+        empty = await client.get("/console/core")
+        assert "The core has no consumer groups yet" in empty.text
+        async with core_stub(stack.core_address) as stub:
+            sequences = await publish(stub, "console", 3, keys=3)
+            refuser = GroupMember(stub, "finalizer", lambda _d: "nack", start_after=0, nack_delay=1)
+            async with running([refuser]):
+                await wait_for(
+                    lambda: group_state(stub, "finalizer", parked=3, lag=0),
+                    timeout=60,
+                    message="three parked",
+                )
+                page = await client.get("/console/core")
+    assert page.status_code == 200
+    row = page.text.split('id="consumer-groups"', 1)[1].split("</table>", 1)[0]
+    assert "<td>finalizer</td>" in row
+    assert "every shop; every kind" in row
+    assert f'<td class="num">{sequences[-1]}</td>' in row  # acked (or parked) through the last
+    assert '<td class="num">3</td>' in row  # parked
+    assert "127.0.0.1" in row  # the connected member's peer
