@@ -100,11 +100,9 @@ class Pump:
         reported = cursor
         while True:
             if subscription.overflowed:
-                # Endings take turns too (after every stream with items to write): many
-                # streams falling behind at once must not stall the event loop together.
-                ending = await subscription.slot(0, math.inf)
-                if ending is not None:
-                    ending.release()
+                # Many streams falling behind at once must not stall the event loop
+                # together: their endings take turns.
+                await subscription.slots.ending_turn()
                 raise SubscriberTooSlowError("subscriber")
             if subscription.closed:
                 raise ShuttingDownError()

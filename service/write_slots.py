@@ -28,6 +28,7 @@ DEFAULT_BLOCKED_SECONDS = 0.03
 DEFAULT_LAG_SECONDS = 1.0
 DEFAULT_LAG_BYTES_PER_SECOND = 16 * 1024 * 1024
 LAG_BURST_BYTES = 1024 * 1024  # what the lagging budget may save up while unused
+ENDING_TURNS = 4  # streams ended for falling behind: at most this many per blocked_seconds
 
 
 class Slot:
@@ -108,6 +109,13 @@ class WriteSlots:
         self._lagging: list[_Request] = []  # oldest registration first
         self._arrivals = itertools.count()
         self._wake: asyncio.TimerHandle | None = None
+        self._endings = asyncio.Semaphore(ENDING_TURNS)
+
+    async def ending_turn(self) -> None:
+        """Waits for a turn to end a stream that fell behind: at most ENDING_TURNS endings
+        start per `blocked_seconds` (an ending's status and clean-up cost the event loop)."""
+        await self._endings.acquire()
+        asyncio.get_running_loop().call_later(self.blocked_seconds, self._endings.release)
 
     def try_acquire(self, since: float) -> Slot | None:
         """A slot at once when one is free, nobody waits and the stream's oldest pending
