@@ -8,10 +8,13 @@ the newest), the longest-registered first among equals. A write that has not com
 while it stays pending, and that stream asks again only once it completed.
 
 A stream whose oldest pending item was logged more than `lag_seconds` ago is lagging: it is
-served only when no stream nearer the head waits, and all lagging streams together take at
-most `lag_bytes_per_second` (longest-registered first). So streams that stopped reading cost
-the core a bounded rate once they fell behind, and a reader near the head is never queued
-behind them: at most `slots` writes and their completions are ahead of it.
+served only when no stream nearer the head waits, and while streams near the head are being
+served (within the last `lag_seconds`), all lagging streams together take at most
+`lag_bytes_per_second` plus as many bytes as the streams near the head were written
+(longest-registered first). So streams that stopped reading cost the core a bounded rate once
+they fell behind, a reader near the head is never queued behind them (at most `slots` writes
+and their completions are ahead of it), and when every stream lags (an overloaded core), they
+are served as fast as the core can.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +31,7 @@ DEFAULT_SLOTS = 16
 DEFAULT_BLOCKED_SECONDS = 0.03
 DEFAULT_LAG_SECONDS = 1.0
 DEFAULT_LAG_BYTES_PER_SECOND = 16 * 1024 * 1024
-LAG_BURST_BYTES = 1024 * 1024  # what the lagging budget may save up while unused
+LAG_BURST_BYTES = 4 * 1024 * 1024  # what the lagging budget may save up while unused
 ENDING_TURNS = 4  # streams ended for falling behind: at most this many per blocked_seconds
 
 
@@ -50,9 +54,11 @@ class Slot:
         self._timer = asyncio.get_running_loop().call_later(seconds, self._expire)
 
     def charge(self, size: int) -> None:
-        """Counts a response of `size` bytes written in this slot."""
-        if self.lagging and self._owner is not None:
-            self._owner.lag_tokens -= size
+        """Counts a response of `size` bytes written in this slot: a lagging stream's
+        spends the lagging budget, one near the head adds as much to it."""
+        owner = self._owner
+        if owner is not None:
+            owner.lag_tokens += -size if self.lagging else size
 
     def _expire(self) -> None:
         self._timer = None
@@ -105,6 +111,7 @@ class WriteSlots:
         self.blocked_writes = 0  # writes that gave their slot back still pending, ever
         self.lag_tokens = float(LAG_BURST_BYTES)
         self._refilled = time.monotonic()
+        self._fresh_at = -math.inf  # when a stream near the head was last granted a slot
         self._waiting: list[_Request] = []  # nearest the head first
         self._lagging: list[_Request] = []  # oldest registration first
         self._arrivals = itertools.count()
@@ -121,7 +128,7 @@ class WriteSlots:
         """A slot at once when one is free, nobody waits and the stream's oldest pending
         item (logged at `since`) is not lagging; else None."""
         if self.free and not self._waiting and time.monotonic() - since <= self.lag_seconds:
-            return self._grant(lagging=False)
+            return self._grant_fresh()
         return None
 
     def request(
@@ -152,8 +159,12 @@ class WriteSlots:
         slot.start_timer(self.blocked_seconds)
         return slot
 
+    def _grant_fresh(self) -> Slot:
+        self._fresh_at = time.monotonic()
+        return self._grant(lagging=False)
+
     def _give(self, entry: _Request, lagging: bool) -> None:
-        entry.waiter.set_result(self._grant(lagging))
+        entry.waiter.set_result(self._grant(lagging) if lagging else self._grant_fresh())
         if entry.granted is not None:
             entry.granted()
 
@@ -175,6 +186,8 @@ class WriteSlots:
             float(LAG_BURST_BYTES), self.lag_tokens + (now - self._refilled) * self.lag_rate
         )
         self._refilled = now
+        if now - self._fresh_at > self.lag_seconds:  # every stream lags: nobody to protect
+            self.lag_tokens = max(self.lag_tokens, 1.0)
         while self.free and lagging and self.lag_tokens > 0:
             entry = heapq.heappop(lagging)
             if not entry.waiter.done():

@@ -82,28 +82,38 @@ async def test_a_cancelled_wait_gets_none_and_the_slot_goes_to_the_next() -> Non
 
 async def test_lagging_streams_wait_behind_fresh_ones_and_share_a_byte_rate() -> None:
     rate = 64 * 1024
-    slots = WriteSlots(slots=2, blocked_seconds=LONG, lag_seconds=0.5, lag_bytes_per_second=rate)
-    old = time.monotonic() - 10  # oldest pending item logged 10 s ago: lagging
-    assert slots.try_acquire(old) is None  # never at once, even with slots free
+    slots = WriteSlots(slots=2, blocked_seconds=LONG, lag_seconds=30, lag_bytes_per_second=rate)
+    old = time.monotonic() - 100  # oldest pending item logged 100 s ago: lagging
+    near_head = slots.try_acquire(fresh())  # a reader near the head is being served
+    assert near_head is not None
+    assert not near_head.lagging
+    assert slots.try_acquire(old) is None  # a lagging stream never gets a slot at once
     first = slots.request(1, 1, old)
-    assert first.done()  # the budget starts with a burst's worth
-    slot = taken(first)
+    slot = taken(first)  # the budget starts with a burst's worth
     assert slot.lagging
-    slot.charge(2 * 1024 * 1024)  # a 2 MiB response: about 15 s of the budget in debt
+    slot.charge(8 * 1024 * 1024)  # an 8 MiB response: the budget is in debt
     slot.release()
     second = slots.request(2, 2, old)
-    assert not second.done()  # slots are free, but the lagging budget is spent
-    fresh_waiter = slots.request(3, 3, fresh())
-    assert fresh_waiter.done()  # a stream near the head is served at once
-    fresh_slot = taken(fresh_waiter)
-    assert not fresh_slot.lagging
-    fresh_slot.charge(10 * 1024 * 1024)  # fresh writes are not charged
+    assert not second.done()  # a slot is free, but the lagging budget is spent
+    third = taken(slots.request(3, 3, fresh()))  # a stream near the head: at once
+    third.charge(100 * 1024)  # what streams near the head are written adds to the budget...
+    third.release()
     assert slots.lag_tokens < 0
     assert not second.done()
-    slots.lag_tokens = 1.0  # as if the debt were paid off (no 15 s wait in a test)
-    fresh_slot.release()  # a slot coming back serves the lagging stream now
+    near_head.charge(8 * 1024 * 1024)  # ...up to paying the debt off
+    near_head.release()  # a slot coming back now serves the lagging stream
     taken(second).release()
     assert slots.free == 2
+
+
+async def test_when_every_stream_lags_they_are_served_as_fast_as_the_core_can() -> None:
+    slots = WriteSlots(slots=1, blocked_seconds=LONG, lag_seconds=30, lag_bytes_per_second=1)
+    old = time.monotonic() - 100
+    first = taken(slots.request(1, 1, old))
+    first.charge(100 * 1024 * 1024)  # far beyond the budget, but nobody is near the head
+    first.release()
+    taken(slots.request(2, 2, old)).release()
+    assert slots.free == 1
 
 
 async def test_endings_take_turns() -> None:
