@@ -39,9 +39,11 @@ def _split(page: list[tuple[int, bytes]], max_bytes: int) -> list[list[tuple[int
 class Pump:
     """Yields (frames, cursor) batches for one subscription: replay, then live.
 
-    A batch holds at most BATCH items and the response size StreamMemory allows (1 MiB, less
-    while many writes are stalled), unless one item alone is larger. A batch counts as in
-    flight from its yield until the pump is resumed, i.e. until the write completed."""
+    A batch holds at most BATCH items and the response size StreamMemory allows (512 KiB by
+    default, less while many writes are stalled; 64 KiB for a lagging stream), unless one item
+    alone is larger. A batch counts as in flight from its yield until the pump is resumed,
+    i.e. until the write completed; each batch with items is written in a write slot
+    (service.write_slots), taken before the batch and given back when the write completed."""
 
     subscription: FanoutSubscription
     replay: Replay
