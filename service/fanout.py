@@ -12,6 +12,7 @@ the store).
 from __future__ import annotations
 
 import asyncio
+import time
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,9 +20,13 @@ from dataclasses import dataclass
 from service.convert import event_kind
 from service.store.base import CommittedRecord
 from service.wire import MAX_RESPONSE_BYTES, EventFrames, encode
+from service.write_slots import Slot, WriteSlots, cancel_wait
 
 ENTRY_OVERHEAD = 256  # bytes counted per log entry beside its frames (objects, list slot)
 MIN_RESPONSE_BYTES = 16 * 1024  # responses shrink to this when writes in flight use the budget
+# A response takes at most this share of the free response budget: a write that completed
+# may still sit in gRPC's transport buffers, so a few large responses must not use it all.
+RESPONSE_SHARE = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,17 +40,20 @@ class Entry:
     alerts: tuple[tuple[str, bytes], ...]
     completions: tuple[tuple[str, bytes], ...]
     size: int
+    logged: float = 0.0  # time.monotonic() when it was logged
 
 
-def entry_of(record: CommittedRecord, frames: EventFrames) -> Entry:
-    """Encodes a committed record once for every subscriber."""
+def entry_of(record: CommittedRecord, frames: EventFrames, logged: float = 0.0) -> Entry:
+    """Encodes a committed record once for every subscriber (logged at `logged`)."""
     event = record.event
     frame = frames.frame(event)
     alerts = tuple((alert.shop, encode(alert)) for alert in record.alerts)
     completions = tuple((item.shop, encode(item)) for item in record.completions)
     size = ENTRY_OVERHEAD + len(frame)
     size += sum(len(f) for _, f in alerts) + sum(len(f) for _, f in completions)
-    return Entry(event.sequence, event.shop, event_kind(event), frame, alerts, completions, size)
+    return Entry(
+        event.sequence, event.shop, event_kind(event), frame, alerts, completions, size, logged
+    )
 
 
 # Picks a subscriber's frames (items) from an entry.
@@ -68,10 +76,11 @@ class StreamMemory:
         self.in_flight = 0
 
     def response_bytes(self) -> int:
-        """How many bytes of items the next response may carry: 1 MiB while little is in
-        flight, shrinking to 16 KiB as stalled writes hold the budget (at least one item)."""
+        """How many bytes of items the next response may carry: 1/128 of the free response
+        budget (512 KiB while little is in flight with the default 128 MiB, at most 1 MiB),
+        shrinking to 16 KiB as stalled writes hold the budget (at least one item)."""
         free = self.limit - self.log_limit - self.in_flight
-        return max(MIN_RESPONSE_BYTES, min(MAX_RESPONSE_BYTES, free // 32))
+        return max(MIN_RESPONSE_BYTES, min(MAX_RESPONSE_BYTES, free // RESPONSE_SHARE))
 
     def hold(self, size: int) -> None:
         """Counts a response of `size` bytes as being written."""
@@ -146,11 +155,17 @@ class FanoutSubscription:
         start: int,
         capacity: int,
         capacity_bytes: int,
+        *,
+        slots: WriteSlots | None = None,
+        order: int = 0,
     ) -> None:
         """`select` picks this subscriber's items from an entry; `start` is the last sequence
         broadcast before registration; at most `capacity` items and `capacity_bytes` bytes
-        may be pending."""
+        may be pending; its writes take turns in `slots` (registered `order`-th)."""
         self.select = select
+        self.slots = slots if slots is not None else WriteSlots()
+        self.order = order
+        self._slot_waiter: asyncio.Future[Slot | None] | None = None
         self.log = log
         self.start = start
         self.capacity = capacity
@@ -158,6 +173,7 @@ class FanoutSubscription:
         self.offered_through = start
         self.position = start  # everything at or before it was taken or matched nothing
         self.first_pending = 0  # the sequence of the oldest pending item (0: none)
+        self.pending_since = 0.0  # when the oldest pending item was logged
         self.pending = 0  # items pending in the log
         self.pending_bytes = 0
         self.replaying = False
@@ -166,6 +182,7 @@ class FanoutSubscription:
         self.closed = False
         self.peer = ""  # the subscriber's address, for status reports
         self._ready = asyncio.Event()
+        self._idle = False  # the pump waits in wait() for items
 
     def offer(self, entries: Sequence[Entry], all_events: tuple[int, int]) -> bool:
         """Counts the matching items of newly logged entries (called by the Broadcaster,
@@ -175,13 +192,15 @@ class FanoutSubscription:
             return True
         if self.select is everything:  # no filter: the same for every such subscriber
             count, size = all_events
-            first = entries[0].sequence
+            first, since = entries[0].sequence, entries[0].logged
         else:
             count = size = first = 0
+            since = 0.0
             for entry in entries:
                 frames = self.select(entry)
                 if frames:
-                    first = first or entry.sequence
+                    if not first:
+                        first, since = entry.sequence, entry.logged
                     count += len(frames)
                     size += sum(len(frame) for frame in frames)
         if not self.pending:
@@ -192,12 +211,16 @@ class FanoutSubscription:
                 self.position = self.offered_through
             return True  # nothing matched: no wake-up, heartbeats report the progress
         if not self.pending:
-            self.first_pending = first
+            self.first_pending, self.pending_since = first, since
         self.pending += count
         self.pending_bytes += size
         if self.pending > self.capacity or self.pending_bytes > self.capacity_bytes:
             self.fall_behind()
-        self._ready.set()
+        elif self._idle and self._slot_waiter is None:
+            # The pump is woken once it may write (not on every commit, not all at once).
+            self._slot_waiter = self.slots.request(
+                self.first_pending, self.order, self.pending_since, self._ready.set
+            )
         return not self.overflowed
 
     def needs(self) -> int:
@@ -214,6 +237,7 @@ class FanoutSubscription:
             self.lagged = True
         else:
             self.overflowed = True
+            cancel_wait(self._slot_waiter)
         self._ready.set()
 
     def take(self, limit: int, max_bytes: int, after: int) -> list[tuple[int, bytes]]:
@@ -230,7 +254,7 @@ class FanoutSubscription:
                 weight = sum(len(frame) for frame in frames)
                 if entry.sequence > after:
                     if taken and (size + weight > max_bytes or len(taken) + len(frames) > limit):
-                        self.first_pending = entry.sequence
+                        self.first_pending, self.pending_since = entry.sequence, entry.logged
                         break
                     taken.extend((entry.sequence, frame) for frame in frames)
                     size += weight
@@ -253,16 +277,47 @@ class FanoutSubscription:
 
     async def wait(self, timeout: float) -> bool:
         """Waits until items arrive or the subscription ends; False after `timeout`."""
+        self._idle = True
         try:
             async with asyncio.timeout(timeout):
                 await self._ready.wait()
         except TimeoutError:
             return False
+        finally:
+            self._idle = False
         return True
+
+    async def slot(self, head: int, since: float) -> Slot | None:
+        """Waits for a write slot, the next item to write having sequence `head`, logged at
+        `since`; None when the subscription fell behind or was closed meanwhile."""
+        waiter = self._slot_waiter
+        if waiter is None:
+            slot = self.slots.try_acquire(since)
+            if slot is not None:
+                return slot
+            waiter = self._slot_waiter = self.slots.request(head, self.order, since)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled() and (granted := waiter.result()):
+                granted.release()
+            raise
+        finally:
+            self._slot_waiter = None
+
+    def drop_slot(self) -> None:
+        """Gives back a slot granted but not taken, or leaves the queue (the stream ended)."""
+        waiter, self._slot_waiter = self._slot_waiter, None
+        if waiter is not None and waiter.done() and not waiter.cancelled():
+            granted = waiter.result()
+            if granted is not None:
+                granted.release()
+        cancel_wait(waiter)
 
     def close(self) -> None:
         """Ends the subscription (server shutdown)."""
         self.closed = True
+        cancel_wait(self._slot_waiter)
         self._ready.set()
 
 
@@ -274,11 +329,15 @@ class Broadcaster:
         last_sequence: int = 0,
         memory_bytes: int = 128 * 1024 * 1024,
         frames: EventFrames | None = None,
+        slots: WriteSlots | None = None,
     ) -> None:
         """Starts after `last_sequence`, the newest sequence already stored; all streams
-        together hold at most about `memory_bytes` (see StreamMemory)."""
+        together hold at most about `memory_bytes` (see StreamMemory); their writes take
+        turns in `slots` (see WriteSlots)."""
         self.last_sequence = last_sequence
         self.memory = StreamMemory(memory_bytes)
+        self.slots = slots if slots is not None else WriteSlots()
+        self._registrations = 0
         self.frames = frames if frames is not None else EventFrames()
         self.log = Log()
         self._subscriptions: set[FanoutSubscription] = set()
@@ -291,8 +350,15 @@ class Broadcaster:
         self, select: Selector, capacity: int, capacity_bytes: int = 8 * 1024 * 1024
     ) -> FanoutSubscription:
         """Registers a subscription that receives everything broadcast from now on."""
+        self._registrations += 1
         subscription = FanoutSubscription(
-            select, self.log, self.last_sequence, capacity, capacity_bytes
+            select,
+            self.log,
+            self.last_sequence,
+            capacity,
+            capacity_bytes,
+            slots=self.slots,
+            order=self._registrations,
         )
         if self.closed:
             subscription.close()
@@ -303,6 +369,7 @@ class Broadcaster:
     def unsubscribe(self, subscription: FanoutSubscription) -> None:
         """Forgets a subscription."""
         self._subscriptions.discard(subscription)
+        subscription.drop_slot()
         if not self._subscriptions:
             self._empty.set()
             self.log.drop_through(self.last_sequence)
@@ -314,7 +381,8 @@ class Broadcaster:
         self.last_sequence = records[-1].sequence
         if not self._subscriptions:
             return
-        entries = [entry_of(record, self.frames) for record in records]
+        now = time.monotonic()
+        entries = [entry_of(record, self.frames, now) for record in records]
         log = self.log
         log.append(entries)
         subscriptions = tuple(self._subscriptions)

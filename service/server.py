@@ -27,6 +27,7 @@ from service.store.factory import create_store
 from service.store_health import StoreHealth
 from service.subscriptions import SubscriptionService
 from service.wire import MAX_MESSAGE_BYTES, add_core_service
+from service.write_slots import WriteSlots
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +145,15 @@ async def _set_serving(servicer: HealthServicer, serving: bool) -> None:
 async def start_core(settings: CoreSettings) -> RunningCore:
     """Opens the store and serves CoreService, health and reflection on settings.grpc_listen."""
     store = create_store(settings)
-    broadcaster = Broadcaster(memory_bytes=settings.stream_memory_bytes)
+    broadcaster = Broadcaster(
+        memory_bytes=settings.stream_memory_bytes,
+        slots=WriteSlots(
+            settings.stream_write_slots,
+            settings.stream_write_blocked_seconds,
+            settings.stream_lag_seconds,
+            settings.stream_lag_bytes_per_second,
+        ),
+    )
     groups = GroupService(
         store,
         poll_seconds=group_poll_seconds(settings),

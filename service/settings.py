@@ -62,6 +62,29 @@ class CoreSettings(BaseSettings):
         ge=4 * 1024 * 1024,
         description="Bytes all streams may buffer together (shared buffer and writes).",
     )
+    stream_write_slots: int = Field(
+        16,
+        ge=1,
+        le=1024,
+        description="Stream writes in progress at once (closest to the head first).",
+    )
+    stream_write_blocked_seconds: float = Field(
+        0.03,
+        gt=0,
+        le=10,
+        description="A stream write pending this long gives its write slot back.",
+    )
+    stream_lag_seconds: float = Field(
+        1.0,
+        gt=0,
+        le=3600,
+        description="A stream whose oldest pending item is this old is lagging.",
+    )
+    stream_lag_bytes_per_second: int = Field(
+        16 * 1024 * 1024,
+        ge=64 * 1024,
+        description="Bytes per second all lagging streams may be written together.",
+    )
     subscriber_write_timeout_seconds: float = Field(
         10.0,
         gt=0,

@@ -3,6 +3,7 @@ cursors, heartbeats."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from service.errors import ShuttingDownError, SubscriberTooSlowError
 from service.fanout import FanoutSubscription, StreamMemory
 
 BATCH = 500  # items per response at most
+LAGGING_RESPONSE_BYTES = 64 * 1024  # a lagging stream's response (it may well be stalled)
 FIRST_PAGE = 16  # items of the first replay page; later pages are sized from the ones before
 # Reads stored items after a sequence, at most `limit`, as (sequence, frame) in order.
 Replay = Callable[[int, int], Awaitable[list[tuple[int, bytes]]]]
@@ -37,9 +39,11 @@ def _split(page: list[tuple[int, bytes]], max_bytes: int) -> list[list[tuple[int
 class Pump:
     """Yields (frames, cursor) batches for one subscription: replay, then live.
 
-    A batch holds at most BATCH items and the response size StreamMemory allows (1 MiB, less
-    while many writes are stalled), unless one item alone is larger. A batch counts as in
-    flight from its yield until the pump is resumed, i.e. until the write completed."""
+    A batch holds at most BATCH items and the response size StreamMemory allows (512 KiB by
+    default, less while many writes are stalled; 64 KiB for a lagging stream), unless one item
+    alone is larger. A batch counts as in flight from its yield until the pump is resumed,
+    i.e. until the write completed; each batch with items is written in a write slot
+    (service.write_slots), taken before the batch and given back when the write completed."""
 
     subscription: FanoutSubscription
     replay: Replay
@@ -74,6 +78,9 @@ class Pump:
                 # Next page: about one response's worth, growing at most twofold.
                 limit = max(1, min(BATCH, 2 * limit, max_bytes * len(page) // max(size, 1)))
                 for run in _split(page, max_bytes):
+                    slot = await subscription.slot(run[0][0], math.inf)  # never lagging
+                    if slot is None:  # closed while waiting
+                        break
                     cursor = run[-1][0]
                     size = sum(len(frame) for _, frame in run)
                     self.memory.hold(size)
@@ -81,6 +88,7 @@ class Pump:
                         yield [frame for _, frame in run], cursor
                     finally:
                         self.memory.release(size)
+                        slot.release()
             elif subscription.lagged:
                 subscription.lagged = False
             else:
@@ -94,22 +102,41 @@ class Pump:
         reported = cursor
         while True:
             if subscription.overflowed:
+                # Many streams falling behind at once must not stall the event loop
+                # together: their endings take turns.
+                await subscription.slots.ending_turn()
                 raise SubscriberTooSlowError("subscriber")
             if subscription.closed:
                 raise ShuttingDownError()
-            taken = subscription.take(BATCH, self.memory.response_bytes(), cursor)
+            slot = None
+            if subscription.pending:
+                slot = await subscription.slot(
+                    subscription.first_pending, subscription.pending_since
+                )
+                if slot is None:  # fell behind or closed while waiting: said above
+                    continue
+            max_bytes = self.memory.response_bytes()
+            if slot is not None and slot.lagging:
+                max_bytes = min(max_bytes, LAGGING_RESPONSE_BYTES)
+            taken = subscription.take(BATCH, max_bytes, cursor)
             if taken:
                 cursor = taken[-1][0]
                 if not subscription.pending:
                     cursor = max(cursor, subscription.offered_through)
                 reported = cursor
                 size = sum(len(frame) for _, frame in taken)
+                if slot is not None:
+                    slot.charge(size)
                 self.memory.hold(size)
                 try:
                     yield [frame for _, frame in taken], cursor
                 finally:
                     self.memory.release(size)
+                    if slot is not None:
+                        slot.release()
                 continue
+            if slot is not None:
+                slot.release()
             cursor = max(cursor, subscription.offered_through)
             if caught_up_marker and cursor > reported:
                 reported = cursor

@@ -138,12 +138,14 @@ async def test_filtered_subscriber_does_not_pin_the_log() -> None:
 
 
 async def test_writes_in_flight_shrink_later_responses() -> None:
-    broadcaster = Broadcaster(memory_bytes=64 * 1024 * 1024)
+    broadcaster = Broadcaster(memory_bytes=256 * 1024 * 1024)
     memory = broadcaster.memory
-    assert memory.response_bytes() == MAX_RESPONSE_BYTES
-    memory.hold(16 * 1024 * 1024)  # stalled writes hold 32 MiB, the whole budget
+    assert memory.response_bytes() == MAX_RESPONSE_BYTES  # 1/128 of 128 MiB free
+    memory.hold(32 * 1024 * 1024)
+    assert memory.response_bytes() == MAX_RESPONSE_BYTES // 2
+    memory.hold(32 * 1024 * 1024)  # stalled writes hold 128 MiB, the whole budget
     assert memory.response_bytes() == 16 * 1024
-    memory.release(16 * 1024 * 1024)
+    memory.release(64 * 1024 * 1024)
     assert memory.in_flight == 0
 
 
