@@ -135,15 +135,21 @@ def _erase_quarantine(connection: sqlite3.Connection, redaction: Redaction) -> i
         for entry_id, topic, headers, body in rows
         if _kept_body_matches(str(headers), str(topic), bytes(body), redaction)
     ]
+    return _delete(connection, "quarantine", doomed)
+
+
+def _delete(connection: sqlite3.Connection, table: str, doomed: list[tuple[int]]) -> int:
+    """Deletes the rows of `table` with the ids in `doomed` in one transaction, then truncates
+    the file's WAL (the erased bytes leave the disk); returns how many."""
     if doomed:
         connection.execute("BEGIN IMMEDIATE")
         try:
-            connection.executemany("DELETE FROM quarantine WHERE id = ?", doomed)
+            connection.executemany(f"DELETE FROM {table} WHERE id = ?", doomed)
         except BaseException:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
-    _truncate(connection, "quarantine")
+    _truncate(connection, table)
     return len(doomed)
 
 
@@ -165,16 +171,7 @@ def _erase_outbox(connection: sqlite3.Connection, subject: Subject) -> int:
         for entry_id, blob in rows
         if concerns(events_pb2.Event.FromString(bytes(blob)), subject)
     ]
-    if doomed:
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            connection.executemany("DELETE FROM outbox WHERE id = ?", doomed)
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
-    _truncate(connection, "outbox")
-    return len(doomed)
+    return _delete(connection, "outbox", doomed)
 
 
 class LocalEraser:
