@@ -145,6 +145,15 @@ def main(args: argparse.Namespace) -> int:
         settings = load_bridge_settings(data_dir=args.data_dir, core=args.core)
         if len(args.order) > MAX_ORDERS:
             raise SettingsError(f"at most {MAX_ORDERS} --order flags")
+        if not args.shop.strip():
+            raise SettingsError("--shop must name the shop (e.g. example.myshopify.com)")
+        if not args.customer.strip() and not args.order:
+            raise SettingsError("--customer must name the customer id (or pass --order)")
+        if not settings.data_dir.is_dir():
+            raise SettingsError(
+                f"no bridge data dir at {settings.data_dir}: run this where the bridge keeps its"
+                " data, or pass --data-dir"
+            )
     except SettingsError as error:
         print(f"commerce-gateway privacy: {error}", file=sys.stderr)
         return 2
@@ -153,6 +162,9 @@ def main(args: argparse.Namespace) -> int:
     try:
         core = asyncio.run(_from_core(settings, args))
     except grpc.aio.AioRpcError as error:
+        if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
+            print(f"commerce-gateway privacy: {error.details()}", file=sys.stderr)
+            return 2
         print(
             f"commerce-gateway privacy: the core at {settings.core} did not answer:"
             f" {error.code().name}: {error.details()}",

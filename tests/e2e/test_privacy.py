@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -314,3 +315,32 @@ async def test_privacy_export_prints_what_core_and_bridge_hold(tmp_path: Path) -
     assert document["core"]["order_ids"] == ["401"]
     assert [entry["body"]["id"] for entry in document["quarantine"]] == [402]
     assert document["outbox"] == [] and document["customer_id"] == "11"
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (["--shop", "", "--customer", "11"], "--shop must name the shop"),
+        (["--shop", SHOP, "--customer", ""], "--customer must name the customer id"),
+        (["--shop", SHOP, "--customer", "11", "--data-dir", "missing"], "no bridge data dir"),
+    ],
+)
+def test_privacy_export_refuses_bad_input_with_exit_2_and_creates_nothing(
+    tmp_path: Path, flags: list[str], says: str
+) -> None:
+    argv = cli_argv("privacy", "export", *flags, "--core", "127.0.0.1:1")
+    if "--data-dir" not in flags:
+        (tmp_path / "bridge").mkdir()
+        argv += ["--data-dir", str(tmp_path / "bridge")]
+    done = subprocess.run(
+        argv,
+        check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **SECRET_ENV},
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert says in done.stderr
+    assert not (tmp_path / "missing").exists()
