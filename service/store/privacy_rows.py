@@ -49,8 +49,15 @@ class PrivacySqlRows:
         return [(int(row[0]), bytes(row[1])) for row in found]
 
     def replace_event_data(self, sequence: int, data: bytes) -> Step[None]:
-        """Replaces the stored bytes of one event (its row, sequence and keys kept)."""
+        """Replaces the stored bytes of one event (its row, sequence and keys kept), and of the
+        copies consumer groups hold of it (unsettled or parked; a member's nack reason may quote
+        the event, so it goes too)."""
         yield (RUN, "UPDATE events SET data = ? WHERE sequence = ?", (data, sequence))
+        yield (
+            RUN,
+            "UPDATE group_deliveries SET data = ?, last_error = '' WHERE sequence = ?",
+            (data, sequence),
+        )
 
     def delete_completions(self, sequences: Sequence[int]) -> Step[None]:
         """Deletes the completions derived from these events."""

@@ -36,6 +36,7 @@ from tests.support.bridge import (
     wait_for_event,
 )
 from tests.support.core import core_stub, running_core
+from tests.support.group_member import GroupMember
 from tests.support.postgres import ThrowawayPostgres, free_port
 from tests.support.processes import cli_argv
 from tests.support.waiting import wait_for
@@ -53,6 +54,9 @@ _TABLES = (
     "inventory_levels",
     "catalog",
     "shops",
+    "consumer_groups",
+    "group_deliveries",
+    "group_members",
 )
 
 
@@ -344,3 +348,37 @@ def test_privacy_export_refuses_bad_input_with_exit_2_and_creates_nothing(
     assert (done.returncode, done.stdout) == (2, "")
     assert says in done.stderr
     assert not (tmp_path / "missing").exists()
+
+
+async def test_a_redaction_erases_the_copies_consumer_groups_hold(
+    tmp_path: Path, engine: Engine, request: pytest.FixtureRequest
+) -> None:
+    marker, kept = f"gone{uuid.uuid4().hex}", f"kept{uuid.uuid4().hex}"
+    async with running_stack(tmp_path) as stack, client() as http:
+        async with core_stub(stack.core_address) as stub:
+            refuser = GroupMember(stub, "finalizer", lambda _d: "nack", start_after=0, nack_delay=1)
+            holder = GroupMember(stub, "indexer", lambda _d: "hold", start_after=0)
+            tasks = [asyncio.create_task(member.run()) for member in (refuser, holder)]
+            try:
+                mine = await post(http, stack.url, "orders/create", order_body(501, 5, marker))
+                other = await post(http, stack.url, "orders/create", order_body(502, 6, kept))
+                assert (mine.status_code, other.status_code) == (200, 200)
+
+                async def parked_and_held() -> bool:
+                    listed = await stub.ListParkedEvents(
+                        api.ListParkedEventsRequest(group="finalizer")
+                    )
+                    return len(listed.events) == 2 and len(holder.held) == 2
+
+                await wait_for(parked_and_held, timeout=60, message="parked and held copies")
+                redact = redact_body(SHOP, 5, marker, [501])
+                assert (await post(http, stack.url, "customers/redact", redact)).status_code == 200
+                await wait_for_event(stack.core_address, lambda e: e.HasField("customer_redacted"))
+                parked = await stub.ListParkedEvents(api.ListParkedEventsRequest(group="finalizer"))
+                by_order = {p.event.order_created.order_id: p.event.redacted for p in parked.events}
+                assert by_order == {"": True, "502": False}
+            finally:
+                for member in (refuser, holder):
+                    member.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+        await assert_erased(request, engine, tmp_path, marker, kept)
