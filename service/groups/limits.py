@@ -25,6 +25,11 @@ BACKOFF_MAX_US = 60_000_000
 GROUP_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
+def stale_before_us(now_us: int) -> int:
+    """The time before which a member row not refreshed belongs to a member that is gone."""
+    return now_us - int(MEMBER_STALE_SECONDS * 1_000_000)
+
+
 def backoff_us(attempts: int) -> int:
     """The wait before redelivering a nacked event after `attempts` attempts: 1 s doubled per
     attempt, at most 60 s."""

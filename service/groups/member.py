@@ -204,7 +204,7 @@ class MemberStream:
                     options.max_unacked,
                     now_us=at,
                     deadline_us=deadline_us,
-                    stale_before_us=at - int(limits.MEMBER_STALE_SECONDS * 1_000_000),
+                    stale_before_us=limits.stale_before_us(at),
                 )
             )
             if result is None:

@@ -110,9 +110,8 @@ class GroupService:
         options = check_start(await first_request(requests))
         member = Member(options, context.peer(), self.replica)
         at = now_us()
-        stale = at - int(limits.MEMBER_STALE_SECONDS * 1_000_000)
         member.create_time_us, _ = await self.store.write_steps(
-            partial(group_rows.join, member.spec(), member.info(), at, stale)
+            partial(group_rows.join, member.spec(), member.info(), at, limits.stale_before_us(at))
         )
         self._members.setdefault(options.group, set()).add(member)
         try:
@@ -143,20 +142,19 @@ class GroupService:
             return
         self.wake_group(group)
 
-    def _stale_before(self, at: int) -> int:
-        return at - int(limits.MEMBER_STALE_SECONDS * 1_000_000)
-
     async def list_groups(self) -> api.ListGroupsResponse:
         """Every group with its lag, in-flight count, members and parked count."""
         at = now_us()
-        views = await self.store.read_steps(group_admin.list_groups(at, self._stale_before(at)))
+        views = await self.store.read_steps(group_admin.list_groups(at, limits.stale_before_us(at)))
         return api.ListGroupsResponse(groups=[group_message(view) for view in views])
 
     async def get_group(self, request: api.GetGroupRequest) -> api.GetGroupResponse:
         """One group; NotFoundError when unknown."""
         name = check_group_name(request.group)
         at = now_us()
-        view = await self.store.read_steps(group_admin.get_group(name, at, self._stale_before(at)))
+        view = await self.store.read_steps(
+            group_admin.get_group(name, at, limits.stale_before_us(at))
+        )
         return api.GetGroupResponse(group=group_message(view))
 
     async def list_parked(
@@ -221,7 +219,7 @@ class GroupService:
             raise InvalidArgumentError("set sequence or time: where the group goes")
         at = now_us()
         view = await self.store.write_steps(
-            partial(group_admin.seek, name, sequence, time_us, at, self._stale_before(at))
+            partial(group_admin.seek, name, sequence, time_us, at, limits.stale_before_us(at))
         )
         self.wake_group(name)
         return api.SeekGroupResponse(group=group_message(view))
