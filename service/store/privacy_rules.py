@@ -68,19 +68,15 @@ class PrivacyRows(Protocol):
         ...
 
 
-def _receive_us(event: ev.Event) -> int:
-    stamp = event.receive_time
-    return stamp.seconds * 1_000_000 + stamp.nanos // 1000
-
-
 def apply_privacy(rows: PrivacyRows, event: ev.Event) -> Step[None]:
     """Applies a privacy event (a no-op for any other event); see the module docstring."""
     case = event.WhichOneof("payload")
     if case == "app_uninstalled":
         previous = yield from rows.load_shop(event.shop)
         redacted_us = previous.redacted_us if previous is not None else None
-        record = ShopRecord(event.shop, "uninstalled", _receive_us(event), redacted_us)
-        yield from rows.save_shop(_at(record, event.sequence))
+        received_us = event.receive_time.ToMicroseconds()
+        record = ShopRecord(event.shop, "uninstalled", received_us, redacted_us, event.sequence)
+        yield from rows.save_shop(record)
         return
     subject = subject_of(event)
     if subject is None:
@@ -91,16 +87,11 @@ def apply_privacy(rows: PrivacyRows, event: ev.Event) -> Step[None]:
         yield from rows.erase_shop_state(subject.shop)
         previous = yield from rows.load_shop(event.shop)
         uninstalled_us = previous.uninstalled_us if previous is not None else None
-        record = ShopRecord(event.shop, "redacted", uninstalled_us, _receive_us(event))
-        yield from rows.save_shop(_at(record, event.sequence))
+        received_us = event.receive_time.ToMicroseconds()
+        record = ShopRecord(event.shop, "redacted", uninstalled_us, received_us, event.sequence)
+        yield from rows.save_shop(record)
     else:
         yield from rows.erase_orders(subject.shop, sorted(orders | subject.order_ids))
-
-
-def _at(record: ShopRecord, sequence: int) -> ShopRecord:
-    return ShopRecord(
-        record.shop, record.state, record.uninstalled_us, record.redacted_us, sequence
-    )
 
 
 def widen(rows: PrivacyRows, subject: Subject, before: int) -> Step[Subject]:
