@@ -23,6 +23,12 @@ from common.config_values import (
     split_host_port,
 )
 from common.event_validation import MAX_EVENT_BYTES
+from service.write_slots import (
+    DEFAULT_BLOCKED_SECONDS,
+    DEFAULT_LAG_BYTES_PER_SECOND,
+    DEFAULT_LAG_SECONDS,
+    DEFAULT_SLOTS,
+)
 
 # The largest max_event_bytes accepted: one such event plus framing must fit the clients'
 # 8 MiB receive limit (clients/python/commercegateway/config.py, clients/typescript) with margin.
@@ -63,25 +69,25 @@ class CoreSettings(BaseSettings):
         description="Bytes all streams may buffer together (shared buffer and writes).",
     )
     stream_write_slots: int = Field(
-        16,
+        DEFAULT_SLOTS,
         ge=1,
         le=1024,
         description="Stream writes in progress at once (closest to the head first).",
     )
     stream_write_blocked_seconds: float = Field(
-        0.03,
+        DEFAULT_BLOCKED_SECONDS,
         gt=0,
         le=10,
         description="A stream write pending this long gives its write slot back.",
     )
     stream_lag_seconds: float = Field(
-        1.0,
+        DEFAULT_LAG_SECONDS,
         gt=0,
         le=3600,
         description="A stream whose oldest pending item is this old is lagging.",
     )
     stream_lag_bytes_per_second: int = Field(
-        16 * 1024 * 1024,
+        DEFAULT_LAG_BYTES_PER_SECOND,
         ge=64 * 1024,
         description="Bytes per second all lagging streams may be written together.",
     )

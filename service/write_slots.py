@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 DEFAULT_SLOTS = 16
 DEFAULT_BLOCKED_SECONDS = 0.03
-DEFAULT_LAG_SECONDS = 1.0
+DEFAULT_LAG_SECONDS = 0.1
 DEFAULT_LAG_BYTES_PER_SECOND = 16 * 1024 * 1024
 LAG_BURST_BYTES = 4 * 1024 * 1024  # what the lagging budget may save up while unused
 ENDING_TURNS = 4  # streams ended for falling behind: at most this many per blocked_seconds
