@@ -153,10 +153,11 @@ class Subscription(Generic[ItemT, RespT]):
     def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> ItemT:
+    def __anext__(self) -> Awaitable[ItemT]:
+        # The generator's own awaitable, not one more coroutine around it (one per item).
         if self._items is None:
             self._items = self._run()
-        return await self._items.__anext__()
+        return self._items.__anext__()
 
     async def __aenter__(self) -> Self:
         return self
@@ -177,12 +178,16 @@ class Subscription(Generic[ItemT, RespT]):
             await self._advance(self._pending)
 
     async def _advance(self, sequence: int) -> None:
+        if self._moved(sequence) and self._cursor_file is not None:
+            await self._cursor_file.write_async(sequence)
+
+    def _moved(self, sequence: int) -> bool:
+        """Marks everything through `sequence` handled; False when the cursor was past it."""
         self._pending = None
         if self._cursor is not None and sequence <= self._cursor:
-            return
+            return False
         self._cursor = sequence
-        if self._cursor_file is not None:
-            await self._cursor_file.write_async(sequence)
+        return True
 
     async def _start_cursor(self) -> None:
         if self._cursor_file is not None:
@@ -212,11 +217,15 @@ class Subscription(Generic[ItemT, RespT]):
                         attempt = 0
                         floor = self._cursor
                         for item in self._items_of(response):
-                            if floor is not None and item.sequence <= floor:
+                            sequence = item.sequence
+                            if floor is not None and sequence <= floor:
                                 continue  # already delivered before a reconnect
-                            self._pending = item.sequence
+                            self._pending = sequence
                             yield item
-                            await self._advance(item.sequence)
+                            if self._cursor_file is None:
+                                self._moved(sequence)  # no coroutine per item without a file
+                            else:
+                                await self._advance(sequence)
                         await self._advance(response.sequence)
                 finally:
                     call.cancel()
