@@ -243,26 +243,36 @@ class FanoutSubscription:
     def take(self, limit: int, max_bytes: int, after: int) -> list[tuple[int, bytes]]:
         """Removes up to `limit` pending items and `max_bytes` bytes of them (at least one
         entry's), skipping those at or before `after`."""
+        # Runs once per subscriber per response: counters are kept in locals in the loop.
         taken: list[tuple[int, bytes]] = []
         size = 0
+        select = self.select
+        pending, pending_bytes, position = self.pending, self.pending_bytes, self.position
         entries = self.log.entries
-        index = self.log.index_after(self.position)
-        while self.pending and index < len(entries):
+        end = len(entries)
+        index = self.log.index_after(position)
+        while pending and index < end:
             entry = entries[index]
-            frames = self.select(entry)
+            frames = select(entry)
             if frames:
-                weight = sum(len(frame) for frame in frames)
-                if entry.sequence > after:
-                    if taken and (size + weight > max_bytes or len(taken) + len(frames) > limit):
-                        self.first_pending, self.pending_since = entry.sequence, entry.logged
+                count = len(frames)
+                weight = len(frames[0]) if count == 1 else sum(map(len, frames))
+                sequence = entry.sequence
+                if sequence > after:
+                    if taken and (size + weight > max_bytes or len(taken) + count > limit):
+                        self.first_pending, self.pending_since = sequence, entry.logged
                         break
-                    taken.extend((entry.sequence, frame) for frame in frames)
+                    if count == 1:
+                        taken.append((sequence, frames[0]))
+                    else:
+                        taken.extend([(sequence, frame) for frame in frames])
                     size += weight
-                self.pending -= len(frames)
-                self.pending_bytes -= weight
-            self.position = entry.sequence
+                pending -= count
+                pending_bytes -= weight
+            position = entry.sequence
             index += 1
-        if index >= len(entries):
+        self.pending, self.pending_bytes, self.position = pending, pending_bytes, position
+        if index >= end:
             self.pending = 0  # everything logged was read (keeps the counts honest)
         if not self.pending:
             self.pending = self.pending_bytes = self.first_pending = 0

@@ -165,3 +165,26 @@ async def test_close_ends_streams_as_shutting_down() -> None:
         await anext(pump(broadcaster, subscription, nothing_stored).run(None))
     broadcaster.unsubscribe(subscription)
     assert await broadcaster.wait_closed(0.1)
+
+
+def alerts_of(entry: Entry) -> Sequence[bytes]:
+    """Selects an entry's alert frames (several per entry)."""
+    return [frame for _, frame in entry.alerts]
+
+
+def test_take_keeps_an_entrys_items_together_within_the_count_and_byte_limits() -> None:
+    broadcaster = Broadcaster()
+    subscription = broadcaster.subscribe(alerts_of, capacity=100)
+    for sequence in (1, 2, 3):
+        alerts = tuple(ev.InventoryAlert(sequence=sequence, sku=f"sku-{n}") for n in range(2))
+        broadcaster.publish([CommittedRecord(ev.Event(sequence=sequence), alerts=alerts)])
+    assert subscription.pending == 6
+    first = subscription.take(3, max_bytes=2**20, after=0)  # a second entry would make 4
+    assert [sequence for sequence, _ in first] == [1, 1]
+    assert subscription.pending == 4 and subscription.first_pending == 2
+    one_entry = sum(len(frame) for _, frame in first)
+    second = subscription.take(100, max_bytes=one_entry, after=0)  # bytes for one entry only
+    assert [sequence for sequence, _ in second] == [2, 2]
+    rest = subscription.take(100, max_bytes=2**20, after=2)
+    assert [sequence for sequence, _ in rest] == [3, 3]
+    assert subscription.pending == 0 and subscription.pending_bytes == 0
