@@ -126,3 +126,13 @@ async def test_closing_the_client_ends_its_subscription_with_core_error(
     with pytest.raises(CoreError) as caught:
         await anext(subscription)
     assert caught.value.reason == "cancelled"
+
+
+async def test_the_next_item_can_be_awaited_in_a_task(client: CoreClient) -> None:
+    # anext() of a subscription is a coroutine (at run time and for mypy): it can run in a task.
+    subscription = client.subscribe_events(after_sequence=0)
+    waiting = asyncio.create_task(anext(subscription))
+    results = await publish(client.target, [inventory_event("in-a-task")])
+    async with asyncio.timeout(10):
+        assert (await waiting).sequence == results[0].sequence
+    await subscription.aclose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar, cast
@@ -153,8 +153,9 @@ class Subscription(Generic[ItemT, RespT]):
     def __aiter__(self) -> Self:
         return self
 
-    def __anext__(self) -> Awaitable[ItemT]:
-        # The generator's own awaitable, not one more coroutine around it (one per item).
+    def __anext__(self) -> Coroutine[Any, Any, ItemT]:
+        # The generator's own awaitable, not one more coroutine around it (one per item); still
+        # a coroutine, so asyncio.create_task(anext(subscription)) works and type-checks.
         if self._items is None:
             self._items = self._run()
         return self._items.__anext__()
